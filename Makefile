@@ -1,0 +1,46 @@
+# NOX: `make run` sets up and runs the main job; `make test` sets up and runs the whole suite.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint typecheck fmt bench sample clean help
+
+help:
+	@echo "make run    - create .venv, install, load the bundled sample, run the EURUSD 1h job"
+	@echo "make test   - create .venv, install dev dependencies, lint, type-check, run all tests"
+	@echo "make bench  - run the benchmarks (ours next to the peers')"
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -c "import noxfx, talib, numba, pyarrow, pytest"
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/noxfx run
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+test: lint typecheck
+	$(BIN)/python -m pytest -q
+
+fmt: $(STAMP)
+	$(BIN)/ruff format src tests benchmarks scripts
+	$(BIN)/ruff check --fix src tests benchmarks scripts
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_store.py
+	@test ! -f benchmarks/bench_indicators.py || $(BIN)/python benchmarks/bench_indicators.py
+
+sample: $(STAMP)
+	$(BIN)/python scripts/build_sample.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build src/*.egg-info

@@ -1,0 +1,123 @@
+"""Rendering for the CLI: rich tables for people, JSON/CSV for programs.
+
+stdout carries results only; progress and errors go to stderr, so ``--json`` output pipes cleanly.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from collections.abc import Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from rich.console import Console
+
+
+def _default(obj: Any) -> Any:
+    if isinstance(obj, datetime | date):
+        return obj.isoformat()
+    if isinstance(obj, Path):
+        return str(obj)
+    if hasattr(obj, "isoformat"):  # pandas Timestamp
+        return obj.isoformat()
+    if hasattr(obj, "item"):  # numpy scalar
+        return _clean(obj.item())
+    if hasattr(obj, "as_dict"):
+        return obj.as_dict()
+    if hasattr(obj, "model_dump"):
+        return obj.model_dump(mode="json")
+    return str(obj)
+
+
+def _clean(obj: Any) -> Any:
+    """Replace NaN/inf by None recursively (JSON has no NaN)."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_clean(v) for v in obj]
+    return obj
+
+
+def emit_json(obj: Any) -> None:
+    """Print ``obj`` as JSON on stdout (timestamps as ISO 8601, NaN as null)."""
+    sys.stdout.write(json.dumps(_clean(obj), default=_default, indent=2, allow_nan=False) + "\n")
+
+
+def stdout_console() -> Console:
+    from rich.console import Console
+
+    return Console(soft_wrap=False)
+
+
+def stderr_console() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return "-"
+        return f"{value:.6g}" if abs(value) < 1e6 else f"{value:,.0f}"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    if hasattr(value, "isoformat") and hasattr(value, "strftime"):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return str(value)
+
+
+def print_table(
+    rows: Sequence[dict[str, Any]], title: str | None = None, columns: Sequence[str] | None = None
+) -> None:
+    """Print dict rows as a rich table (columns: ``columns`` or the first row's keys)."""
+    from rich.table import Table
+
+    cols = list(columns or (rows[0].keys() if rows else []))
+    table = Table(title=title, show_lines=False, header_style="bold")
+    for c in cols:
+        numeric = bool(rows) and isinstance(rows[0].get(c), int | float)
+        table.add_column(c, justify="right" if numeric else "left")
+    for r in rows:
+        table.add_row(*(_cell(r.get(c)) for c in cols))
+    stdout_console().print(table)
+
+
+def emit_frame(frame: pd.DataFrame, fmt: str, title: str | None = None) -> None:
+    """Print a time-indexed frame as a table, JSON records or CSV (index as ``time``)."""
+    if fmt == "csv":
+        frame.to_csv(sys.stdout, index=True, date_format="%Y-%m-%dT%H:%M:%SZ")
+        return
+    records = frame.reset_index().to_dict(orient="records")
+    if fmt == "json":
+        emit_json(records)
+        return
+    print_table(records, title=title)
+
+
+def output_format(json_out: bool, csv_out: bool = False) -> str:
+    """The format chosen by the common ``--json`` / ``--csv`` flags (table by default)."""
+    from noxfx.errors import InvalidInput
+
+    if json_out and csv_out:
+        raise InvalidInput("Choose one of --json and --csv.")
+    return "json" if json_out else "csv" if csv_out else "table"
+
+
+__all__ = [
+    "emit_frame",
+    "emit_json",
+    "output_format",
+    "print_table",
+    "stderr_console",
+    "stdout_console",
+]

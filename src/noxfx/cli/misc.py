@@ -1,0 +1,82 @@
+"""Top-level commands: ``instruments``, ``timeframes`` and ``run`` (the main job)."""
+
+from __future__ import annotations
+
+import typer
+
+from noxfx.cli._output import emit_json, print_table
+
+
+def register(app: typer.Typer) -> None:
+    """Attach the top-level commands to the root app."""
+    app.command("instruments")(instruments)
+    app.command("timeframes")(timeframes)
+    app.command("run")(run)
+
+
+def instruments(
+    kind: str | None = typer.Option(
+        None, "--kind", help="Only one kind: major, cross, exotic or metal."
+    ),
+    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """The instrument catalogue: pip size, precision, contract size, typical spread, sessions."""
+    from noxfx.errors import InvalidInput
+    from noxfx.instruments import list_instruments
+
+    if kind is not None and kind not in ("major", "cross", "exotic", "metal"):
+        raise InvalidInput(f"Unknown kind {kind!r}: use major, cross, exotic or metal.")
+    items = [i.as_dict() for i in list_instruments(kind)]
+    if json_out:
+        emit_json(items)
+        return
+    cols = ["symbol", "kind", "pip_size", "precision", "contract_size", "typical_spread_pips",
+            "sessions", "description"]  # fmt: skip
+    print_table(items, title=f"{len(items)} instruments", columns=cols)
+
+
+def timeframes(json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Supported timeframes and how NOX aligns them (FX day closes 17:00 New York)."""
+    from noxfx.timeframes import TIMEFRAMES
+
+    notes = {
+        "4h": "cut from the FX day: 17:00, 21:00, 01:00 ... New York",
+        "1d": "17:00 to 17:00 New York (follows US daylight saving)",
+        "1w": "Sunday 17:00 to Friday 17:00 New York",
+    }
+    rows = [
+        {"timeframe": tf.name, "seconds": tf.seconds, "alignment": notes.get(tf.name, "UTC clock")}
+        for tf in TIMEFRAMES.values()
+    ]
+    if json_out:
+        emit_json(rows)
+    else:
+        print_table(rows, title="Timeframes (bars labelled by UTC open time)")
+
+
+def run(
+    symbol: str = typer.Option("EURUSD", "--symbol", "-s", help="Pair to analyse."),
+    timeframe: str = typer.Option("1h", "--timeframe", "-t", help="Timeframe to analyse."),
+    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """NOX's main job: load the bundled sample if needed, then summarise the pair's latest state."""
+    from noxfx.data.sample import ensure_bootstrapped
+    from noxfx.data.store import BarStore
+    from noxfx.data.summary import market_summary
+
+    store = BarStore.default()
+    loaded = ensure_bootstrapped(store)
+    datasets = [d.as_dict() for d in store.datasets()]
+    summary = market_summary(store, symbol, timeframe)
+    if json_out:
+        emit_json({"bootstrapped": loaded, "datasets": datasets, "summary": summary})
+        return
+    from noxfx.cli._output import stderr_console
+
+    if loaded:
+        stderr_console().print(f"[green]loaded the bundled sample: {len(loaded)} datasets[/]")
+    from noxfx.cli.data import print_dataset_table
+
+    print_dataset_table(store.datasets(), f"Bar store {store.root}")
+    rows = [{"field": k, "value": v} for k, v in summary.items()]
+    print_table(rows, title=f"{summary['symbol']} {summary['timeframe']} snapshot")

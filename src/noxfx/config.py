@@ -1,0 +1,48 @@
+"""One settings object for NOX, read from ``NOX_*`` environment variables (and a ``.env`` file).
+
+Embedded defaults need no external service: bars under ``~/.noxfx``, SQLite beside them. Server
+mode is the same code with ``NOX_DATABASE_URL=postgresql+psycopg://...`` and ``NOX_REDIS_URL``.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """NOX settings. Every field can be set as ``NOX_<FIELD>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="NOX_", env_file=".env", extra="ignore")
+
+    home: Path = Field(
+        default_factory=lambda: Path.home() / ".noxfx",
+        description="Where NOX keeps its bar store and embedded database.",
+    )
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: SQLite file in NOX_HOME."
+    )
+    redis_url: str | None = Field(default=None, description="Redis URL; default: in-process.")
+    account_currency: str = Field(default="USD", description="Currency of the trading account.")
+    debug: bool = Field(default=False, description="Show tracebacks on errors (NOX_DEBUG=1).")
+
+    @property
+    def bars_dir(self) -> Path:
+        """Root of the Parquet bar store."""
+        return self.home.expanduser() / "bars"
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home.expanduser() / 'nox.db'}"
+
+
+@cache
+def get_settings() -> Settings:
+    """The process-wide settings (read once; tests build their own ``Settings``)."""
+    return Settings()
+
+
+__all__ = ["Settings", "get_settings"]

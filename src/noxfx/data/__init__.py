@@ -1,0 +1,1 @@
+"""Bars: the Parquet store, file importers, validation and the bundled sample."""
