@@ -21,10 +21,16 @@ OUT = ROOT / "src" / "noxfx" / "data" / "sample"
 
 # (file under shared/data, note)
 SOURCES = [
-    ("generic/EURUSD_H1.csv.gz", "EURUSD H1 2012-12..2020-12, GMT; 63 trailing all-zero rows dropped"),
+    (
+        "generic/EURUSD_H1.csv.gz",
+        "EURUSD H1 2012-12..2020-12, GMT; 63 trailing all-zero rows dropped",
+    ),
     ("generic/GBPUSD_H1.csv.gz", "GBPUSD H1 2012-12..2020-12, GMT"),
-    ("mt5/USDJPY_H4.csv.gz", "USDJPY H4 2016-03..2026-03, MT5 server time (NY+7) -> UTC; no 1h "
-     "USDJPY exists in the source data"),
+    (
+        "mt5/USDJPY_H4.csv.gz",
+        "USDJPY H4 2016-03..2026-03, MT5 server time (NY+7) -> UTC; no 1h "
+        "USDJPY exists in the source data",
+    ),
     ("metatrader/EURUSD1440.csv.gz", "EURUSD D1 2009-11..2025-11, MT4 GMT days (cut at 00:00 UTC)"),
     ("metatrader/GBPUSD1440.csv.gz", "GBPUSD D1 2009-11..2025-11, MT4 GMT days (cut at 00:00 UTC)"),
     ("metatrader/USDJPY1440.csv.gz", "USDJPY D1 2009-10..2025-11, MT4 GMT days (cut at 00:00 UTC)"),
@@ -43,10 +49,19 @@ def main() -> None:
             (res,) = import_files(store, [SHARED / rel], repair_defects=True)
             name = f"{res.symbol}_{res.timeframe}.parquet"
             shutil.copyfile(store.path(res.symbol, res.timeframe), OUT / name)
-            datasets.append({"symbol": res.symbol, "timeframe": res.timeframe, "file": name,
-                             "source": rel, "note": note})
-            print(f"{name}: {res.written.total if res.written else 0} bars; "
-                  f"repairs: {res.report.repairs or 'none'}")
+            datasets.append(
+                {
+                    "symbol": res.symbol,
+                    "timeframe": res.timeframe,
+                    "file": name,
+                    "source": rel,
+                    "note": note,
+                }
+            )
+            print(
+                f"{name}: {res.written.total if res.written else 0} bars; "
+                f"repairs: {res.report.repairs or 'none'}"
+            )
     (OUT / "manifest.json").write_text(json.dumps({"datasets": datasets}, indent=2) + "\n")
     size = sum(f.stat().st_size for f in OUT.glob("*.parquet"))
     print(f"sample size: {size / 1e6:.2f} MB")

@@ -56,4 +56,6 @@ def eurusd_h1() -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def eurusd_m1() -> pd.DataFrame:
     """Real EURUSD 1m bars, January 2017 (HistData, EST converted to UTC)."""
-    return read_file(shared("histdata/DAT_ASCII_EURUSD_M1_201701.csv.gz")).frame.drop(columns="line")
+    return read_file(shared("histdata/DAT_ASCII_EURUSD_M1_201701.csv.gz")).frame.drop(
+        columns="line"
+    )

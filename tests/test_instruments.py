@@ -3,7 +3,13 @@ from __future__ import annotations
 import pytest
 
 from noxfx.errors import UnknownInstrument
-from noxfx.instruments import CATALOGUE, SESSIONS, get_instrument, list_instruments, normalize_symbol
+from noxfx.instruments import (
+    CATALOGUE,
+    SESSIONS,
+    get_instrument,
+    list_instruments,
+    normalize_symbol,
+)
 
 
 def test_catalogue_has_fifty_pairs_and_both_metals() -> None:
@@ -39,7 +45,7 @@ def test_every_instrument_is_consistent() -> None:
         assert inst.contract_size > 0
         assert set(inst.sessions) <= SESSIONS.keys() and inst.sessions
         # one pipette below the pip for FX; metals quote at the pip
-        assert 10 ** -inst.precision <= inst.pip_size
+        assert 10**-inst.precision <= inst.pip_size
 
 
 @pytest.mark.parametrize(
@@ -55,7 +61,9 @@ def test_yahoo_short_form_means_usd_base() -> None:
 
 
 def test_unknown_symbol_suggests_the_nearest() -> None:
-    with pytest.raises(UnknownInstrument, match=r"Unknown instrument 'EURUSDD'\. Did you mean EURUSD\?"):
+    with pytest.raises(
+        UnknownInstrument, match=r"Unknown instrument 'EURUSDD'\. Did you mean EURUSD\?"
+    ):
         get_instrument("EURUSDD")
     with pytest.raises(UnknownInstrument, match="noxfx instruments"):
         get_instrument("QQQQQQ")

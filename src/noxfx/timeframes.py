@@ -178,14 +178,15 @@ def resample(
     import pandas as pd
 
     tf = parse_timeframe(timeframe)
-    src = parse_timeframe(source) if source is not None else infer_timeframe(bars.index)
+    index = pd.DatetimeIndex(bars.index)
+    src = parse_timeframe(source) if source is not None else infer_timeframe(index)
     if src is not None and src > tf:
         raise InvalidInput(f"Cannot resample {src} bars into finer {tf} bars.")
     if len(bars) == 0:
         return bars.copy()
     src_seconds = src.seconds if src is not None else 0
-    last_instant = bars.index + pd.Timedelta(seconds=src_seconds) - pd.Timedelta(1, "ns")
-    keys = bucket_open(last_instant if src_seconds else bars.index, tf).as_unit("ns").asi8
+    last_instant = index + (pd.Timedelta(seconds=src_seconds) - pd.Timedelta(1, "ns"))
+    keys = bucket_open(last_instant if src_seconds else index, tf).as_unit("ns").asi8
     starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
     if np.any(np.diff(keys[starts]) <= 0):
         raise InvalidInput("Bars must be sorted by time, without duplicates, to be resampled.")

@@ -26,7 +26,7 @@ def test_gbpnzd_bad_tick_with_zero_low() -> None:
 
 
 def test_generic_eurusd_trailing_zero_rows() -> None:
-    parsed, report = check("generic/EURUSD_H1.csv.gz")
+    _parsed, report = check("generic/EURUSD_H1.csv.gz")
     zeros = [p for p in report.errors if p.check == "nonpositive"]
     assert len(zeros) == 63
     assert zeros[0].time == pd.Timestamp("2020-12-29 09:00", tz="UTC")

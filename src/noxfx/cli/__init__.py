@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+
 import typer
 
 from noxfx import __version__

@@ -97,7 +97,7 @@ def emit_frame(frame: pd.DataFrame, fmt: str, title: str | None = None) -> None:
     if fmt == "csv":
         frame.to_csv(sys.stdout, index=True, date_format="%Y-%m-%dT%H:%M:%SZ")
         return
-    records = frame.reset_index().to_dict(orient="records")
+    records = [{str(k): v for k, v in r.items()} for r in frame.reset_index().to_dict("records")]
     if fmt == "json":
         emit_json(records)
         return

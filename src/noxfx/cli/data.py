@@ -6,7 +6,12 @@ from pathlib import Path
 
 import typer
 
+from typing import TYPE_CHECKING
+
 from noxfx.cli._output import emit_frame, emit_json, output_format, print_table, stderr_console
+
+if TYPE_CHECKING:
+    from noxfx.data.store import DatasetInfo
 
 app = typer.Typer(help="Bars: import files, list, show, validate, load the bundled sample.",
                   no_args_is_help=True)  # fmt: skip
@@ -86,10 +91,13 @@ def list_(json_out: bool = typer.Option(False, "--json", help="Print JSON.")) ->
         print_dataset_table(datasets, f"Bar store {store.root}")
 
 
-def print_dataset_table(datasets: list, title: str) -> None:
+def print_dataset_table(datasets: list[DatasetInfo], title: str) -> None:
     """Stored datasets as a table with readable UTC times."""
-    rows = [{"symbol": d.symbol, "timeframe": d.timeframe, "first (UTC)": d.first,
-             "last (UTC)": d.last, "bars": d.bars, "source": d.source} for d in datasets]  # fmt: skip
+    rows = [
+        {"symbol": d.symbol, "timeframe": d.timeframe, "first (UTC)": d.first,
+         "last (UTC)": d.last, "bars": d.bars, "source": d.source}
+        for d in datasets
+    ]  # fmt: skip
     print_table(rows, title=title)
 
 
@@ -107,7 +115,6 @@ def show(
 ) -> None:
     """Show stored bars (derived from a finer timeframe when this one is not stored)."""
     from noxfx.data.store import BarStore
-
     from noxfx.instruments import get_instrument
 
     fmt = output_format(json_out, csv_out)

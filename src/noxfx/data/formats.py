@@ -2,19 +2,16 @@
 
 Each format has its documented time zone; everything leaves here as UTC bar open times.
 
-=========== ============================================== ================= ===================
-format      layout                                         time stamps       default zone
-=========== ============================================== ================= ===================
-generic     header ``Timestamp,Open,High,Low,Close,Volume`` ``%Y-%m-%d %H:%M:%S`` UTC
-metatrader  MT4 export, no header, TAB (or comma), time,    ``%Y-%m-%d %H:%M`` or UTC (GMT export)
-            O, H, L, C, volume                              ``%Y.%m.%d,%H:%M``
-mt5         header ``DateTime,Open,High,Low,Close,TickVolume,Spread`` ``%Y.%m.%d %H:%M:%S`` broker server
-                                                                              time = New York + 7h
-histdata    HistData Generic ASCII, no header, ``;``        ``%Y%m%d %H%M%S`` EST, no DST (UTC-5)
-dukascopy   header ``Gmt time,Open,High,Low,Close,Volume``  ``%d.%m.%Y %H:%M:%S.000`` UTC
-yahoo       yfinance CSV, ``;`` or ``,``, decimal commas    ``%Y-%m-%d``      UTC
-            allowed, header ``Date;Adj Close;Close;High;Low;Open;Volume``
-=========== ============================================== ================= ===================
+* ``generic``: header ``Timestamp,Open,High,Low,Close,Volume``, ``%Y-%m-%d %H:%M:%S``, UTC.
+* ``metatrader``: MT4 export, no header, TAB (or comma) separated: time (``%Y-%m-%d %H:%M``, or
+  ``%Y.%m.%d,%H:%M`` in two columns), open, high, low, close, volume; UTC (GMT export).
+* ``mt5``: header ``DateTime,Open,High,Low,Close,TickVolume,Spread``, ``%Y.%m.%d %H:%M:%S``,
+  broker server time = New York + 7h (GMT+2 in winter, GMT+3 in US summer).
+* ``histdata``: HistData Generic ASCII, no header, ``;`` separated, ``%Y%m%d %H%M%S``, EST
+  without daylight saving (UTC-5 all year).
+* ``dukascopy``: header ``Gmt time,Open,High,Low,Close,Volume``, ``%d.%m.%Y %H:%M:%S.000``, UTC.
+* ``yahoo``: yfinance CSV, ``;`` (with decimal commas) or ``,`` separated, header
+  ``Date;Adj Close;Close;High;Low;Open;Volume`` (columns are mapped by name), dates as UTC.
 
 Time zones (``tz``) accepted everywhere: an IANA name (``Europe/London``), ``UTC``/``GMT``, a
 fixed offset (``+02:00``, ``UTC-5``, ``EST`` = UTC-5 without DST) or ``mt-server`` (New York +
@@ -253,10 +250,12 @@ def read_file(
 def _resolve_timeframe(
     path: Path, symbol: str, frame: pd.DataFrame, given: str | None
 ) -> Timeframe:
+    import pandas as pd
+
     if given:
         return parse_timeframe(given)
     from_name = timeframe_from_name(path, symbol)
-    from_data = infer_timeframe(frame.index.dropna().sort_values())
+    from_data = infer_timeframe(pd.DatetimeIndex(frame.index.dropna().sort_values()))
     if from_name and from_data and from_name != from_data:
         raise InvalidInput(
             f"{path.name}: the file name says {from_name} but the bars are {from_data} apart; "

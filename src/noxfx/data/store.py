@@ -106,7 +106,9 @@ class BarStore:
         """Symbols with at least one stored dataset."""
         if not self.root.is_dir():
             return []
-        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and any(p.glob("*.parquet")))
+        return sorted(
+            p.name for p in self.root.iterdir() if p.is_dir() and any(p.glob("*.parquet"))
+        )
 
     # ------------------------------------------------------------------ reading
     def read(
@@ -136,21 +138,27 @@ class BarStore:
                 f"No {sym} {tf} bars in the store (stored: {have}). "
                 f"Import some with `noxfx data import` or `noxfx data bootstrap`."
             )
-        from noxfx.timeframes import bucket_open, resample
+        from noxfx.timeframes import bucket_close, bucket_open, resample
 
         source = finer[0]  # the finest: most faithful to the real bar boundaries
         lo, hi = _utc(start), _utc(end)
-        # widen the read so the first and last buckets are complete
+        # widen the read to whole buckets, so the first and last derived bars are complete
         src_lo = bucket_open(_index_of(lo), tf)[0] if lo is not None else None
-        frame = self._read_file(self.path(sym, source), src_lo, hi)
+        src_hi = None
+        if hi is not None:
+            src_hi = bucket_close(bucket_open(_index_of(hi), tf)[0], tf) - _one_ns()
+        frame = self._read_file(self.path(sym, source), src_lo, src_hi)
         out = resample(frame, tf, source=source)
         if lo is not None:
             out = out[out.index >= lo]
+        if hi is not None:
+            out = out[out.index <= hi]
         return out
 
     def _read_file(
         self, path: Path, start: pd.Timestamp | None, end: pd.Timestamp | None
     ) -> pd.DataFrame:
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
         filters: list[tuple[str, str, Any]] = []
@@ -159,7 +167,12 @@ class BarStore:
         if end is not None:
             filters.append(("time", "<=", end))
         try:
-            table = pq.read_table(path, filters=filters or None)
+            # Open the file once: a writer may rename a new version over the path while we
+            # read, and footer and data must come from the same file (the open inode).
+            with pa.memory_map(str(path)) as source:
+                table = pq.read_table(source, filters=filters or None)
+        except FileNotFoundError:
+            raise
         except Exception as exc:  # corrupt or unreadable file
             raise StoreError(f"Cannot read {path}: {exc}") from exc
         frame = table.to_pandas()
@@ -174,7 +187,9 @@ class BarStore:
 
         path = self.path(symbol, timeframe)
         if not path.exists():
-            raise InsufficientData(f"No stored dataset {get_instrument(symbol).symbol} {timeframe}.")
+            raise InsufficientData(
+                f"No stored dataset {get_instrument(symbol).symbol} {timeframe}."
+            )
         meta = pq.read_metadata(path)
         first = last = None
         col = meta.schema.to_arrow_schema().get_field_index("time")
@@ -235,7 +250,9 @@ class BarStore:
                 replaced = int(overlap.sum())
                 merged = pd.concat([old[~overlap], new]).sort_index()
             added = len(merged) - (0 if old is None else len(old))
-            self._atomic_write(path, merged, {"source": source, "symbol": sym, "timeframe": tf.name})
+            self._atomic_write(
+                path, merged, {"source": source, "symbol": sym, "timeframe": tf.name}
+            )
         return WriteResult(sym, tf.name, added, replaced, len(merged))
 
     def delete(self, symbol: str, timeframe: str | Timeframe) -> bool:
@@ -311,7 +328,9 @@ def _utc(value: pd.Timestamp | str | None) -> pd.Timestamp | None:
     try:
         ts = pd.Timestamp(value)
     except (ValueError, TypeError) as exc:
-        raise InvalidInput(f"Not a date/time: {value!r} (use e.g. 2020-01-31 or 2020-01-31T12:00).") from exc
+        raise InvalidInput(
+            f"Not a date/time: {value!r} (use e.g. 2020-01-31 or 2020-01-31T12:00)."
+        ) from exc
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
@@ -319,6 +338,12 @@ def _index_of(ts: pd.Timestamp) -> pd.DatetimeIndex:
     import pandas as pd
 
     return pd.DatetimeIndex([ts])
+
+
+def _one_ns() -> pd.Timedelta:
+    import pandas as pd
+
+    return pd.Timedelta(1, "ns")
 
 
 def _ts(value: Any) -> pd.Timestamp:

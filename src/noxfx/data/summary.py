@@ -15,7 +15,9 @@ from noxfx.instruments import get_instrument
 from noxfx.timeframes import parse_timeframe
 
 
-def market_summary(store: BarStore, symbol: str, timeframe: str, lookback: int = 20) -> dict[str, Any]:
+def market_summary(
+    store: BarStore, symbol: str, timeframe: str, lookback: int = 20
+) -> dict[str, Any]:
     """Last close, the change over the last day, the mean true range and the recent range."""
     inst = get_instrument(symbol)
     tf = parse_timeframe(timeframe)
@@ -25,7 +27,9 @@ def market_summary(store: BarStore, symbol: str, timeframe: str, lookback: int =
     close = bars["close"].to_numpy()
     high, low = bars["high"].to_numpy(), bars["low"].to_numpy()
     prev = np.r_[np.nan, close[:-1]]
-    true_range = np.nanmax(np.column_stack([high - low, np.abs(high - prev), np.abs(low - prev)]), axis=1)
+    true_range = np.nanmax(
+        np.column_stack([high - low, np.abs(high - prev), np.abs(low - prev)]), axis=1
+    )
     per_day = max(1, 86_400 // tf.seconds)
     day_ago = close[-1 - per_day] if len(close) > per_day else close[0]
     recent = slice(-lookback, None)
@@ -36,7 +40,9 @@ def market_summary(store: BarStore, symbol: str, timeframe: str, lookback: int =
         "bars": len(bars),
         "last_close": float(close[-1]),
         "change_1d_pips": round(inst.to_pips(close[-1] - day_ago), 1),
-        f"mean_true_range_{lookback}_pips": round(inst.to_pips(float(true_range[recent].mean())), 1),
+        f"mean_true_range_{lookback}_pips": round(
+            inst.to_pips(float(true_range[recent].mean())), 1
+        ),
         f"high_{lookback}": float(high[recent].max()),
         f"low_{lookback}": float(low[recent].min()),
     }

@@ -126,8 +126,10 @@ class ValidationReport:
         if len(ordered) > limit:
             out.append(f"... and {len(ordered) - limit} more")
         counts = ", ".join(f"{k}: {v}" for k, v in self.counts().items())
-        out.append(f"{self.source}: {self.rows} rows, {len(self.errors)} errors, "
-                   f"{len(self.warnings)} warnings" + (f" ({counts})" if counts else ""))
+        out.append(
+            f"{self.source}: {self.rows} rows, {len(self.errors)} errors, "
+            f"{len(self.warnings)} warnings" + (f" ({counts})" if counts else "")
+        )
         out.extend(f"repaired: {r}" for r in self.repairs)
         return out
 
@@ -165,13 +167,15 @@ def validate(
     """Check a parsed bar frame (see :mod:`noxfx.data.formats`; a ``line`` column is optional)."""
     th = thresholds or Thresholds()
     lines = _lines(frame)
-    times = frame.index
+    import pandas as pd
+
+    times = pd.DatetimeIndex(frame.index)
     report = ValidationReport(source=source, rows=len(frame))
     probs = report.problems
 
     def add(check: str, mask: np.ndarray, detail: Any) -> None:
         for i in np.flatnonzero(mask):
-            t = times[i]
+            t = times[int(i)]
             text = detail(i) if callable(detail) else detail
             probs.append(Problem(check, int(i), lines[i], None if t is None or t != t else t, text))
 
@@ -234,8 +238,10 @@ def repair(
     rows = sorted(by_check.get("ohlc", set()))
     if rows:
         cols = out[["open", "high", "low", "close"]].to_numpy()
-        out.iloc[rows, out.columns.get_loc("high")] = cols[rows].max(axis=1)
-        out.iloc[rows, out.columns.get_loc("low")] = cols[rows].min(axis=1)
+        high, low = out["high"].to_numpy(copy=True), out["low"].to_numpy(copy=True)
+        high[rows] = cols[rows].max(axis=1)
+        low[rows] = cols[rows].min(axis=1)
+        out["high"], out["low"] = high, low
         actions.append(f"ohlc: widened high/low on {len(rows)} row(s)")
     out = out[~drop]
     if "unsorted" in by_check:
@@ -299,7 +305,7 @@ def _spikes(close: np.ndarray, clean: np.ndarray, th: Thresholds) -> tuple[np.nd
         return mask, details
     z = (r - med) / scale
     # r[k] is the move into pos[k+1]
-    z_in, z_out = z[:-1], z[1:]
+    z_in, _z_out = z[:-1], z[1:]
     r_in, r_out = r[:-1], r[1:]
     back = (np.abs(z_in) >= th.spike_z) & (np.sign(r_in) == -np.sign(r_out))
     back &= np.abs(r_out) >= 0.6 * np.abs(r_in)
@@ -308,8 +314,10 @@ def _spikes(close: np.ndarray, clean: np.ndarray, th: Thresholds) -> tuple[np.nd
         i = pos[k + 1]
         mask[i] = True
         kind = "jumps and reverts" if back[k] else "jumps"
-        details[i] = (f"close {close[i]:g} {kind}: {np.expm1(r_in[k]) * 100:+.2f}% "
-                      f"(robust z {z_in[k]:+.1f}), then {np.expm1(r_out[k]) * 100:+.2f}%")
+        details[i] = (
+            f"close {close[i]:g} {kind}: {np.expm1(r_in[k]) * 100:+.2f}% "
+            f"(robust z {z_in[k]:+.1f}), then {np.expm1(r_out[k]) * 100:+.2f}%"
+        )
     return mask, details
 
 
@@ -318,15 +326,19 @@ def _is_holiday_gap(a: pd.Timestamp, b: pd.Timestamp) -> bool:
     import pandas as pd
 
     days = pd.date_range(a.normalize(), b.normalize(), freq="D")
-    return bool(((days.month == 12) & (days.day.isin([24, 25, 26, 31]))).any()
-                or ((days.month == 1) & (days.day.isin([1, 2]))).any())
+    return bool(
+        ((days.month == 12) & (days.day.isin([24, 25, 26, 31]))).any()
+        or ((days.month == 1) & (days.day.isin([1, 2]))).any()
+    )
 
 
 def _gaps(frame: pd.DataFrame, clean: np.ndarray, tf: Timeframe, th: Thresholds, add: Any) -> None:
     pos = np.flatnonzero(clean)
     if len(pos) < 2:
         return
-    idx = frame.index[pos]
+    import pandas as pd
+
+    idx = pd.DatetimeIndex(frame.index[pos])
     order = np.argsort(idx.as_unit("ns").asi8, kind="stable")
     pos, idx = pos[order], idx[order]
     tsec = trading_seconds(idx)
@@ -336,7 +348,7 @@ def _gaps(frame: pd.DataFrame, clean: np.ndarray, tf: Timeframe, th: Thresholds,
     tolerance = step if tf.seconds >= DAY_SECONDS else 0
     hole = missing_secs >= step + tolerance
     for k in np.flatnonzero(hole):
-        a, b = idx[k], idx[k + 1]
+        a, b = idx[int(k)], idx[int(k) + 1]
         if _is_holiday_gap(a, b):
             continue
         bars = int(missing_secs[k] // step)
@@ -344,8 +356,12 @@ def _gaps(frame: pd.DataFrame, clean: np.ndarray, tf: Timeframe, th: Thresholds,
         check = "gap" if days > th.gap_days else "missing"
         mask = np.zeros(len(frame), dtype=bool)
         mask[pos[k + 1]] = True
-        add(check, mask, f"{bars} bar(s) missing ({_duration(missing_secs[k])} of trading "
-                         f"time) after {a:%Y-%m-%d %H:%M}Z")
+        add(
+            check,
+            mask,
+            f"{bars} bar(s) missing ({_duration(missing_secs[k])} of trading "
+            f"time) after {a:%Y-%m-%d %H:%M}Z",
+        )
 
 
 def _duration(seconds: float) -> str:
