@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-
-from typing import TYPE_CHECKING
 
 from noxfx.cli._output import emit_frame, emit_json, output_format, print_table, stderr_console
 
