@@ -74,3 +74,12 @@ def test_a_wrong_time_zone_shows_up_as_weekend_bars(store: BarStore) -> None:
     (result,) = info.value.report  # type: ignore[misc]
     assert set(result.report.counts()) >= {"weekend"}
     assert all(p.time.month in range(3, 12) for p in result.report.errors if p.time is not None)
+
+
+def test_a_folder_imports_every_data_file_in_it(store: BarStore) -> None:
+    results = import_files(store, [shared("histdata")])
+    assert [r.path.name for r in results] == [
+        "DAT_ASCII_EURUSD_M1_201701.csv.gz",
+        "DAT_ASCII_EURUSD_M1_201702.csv.gz",
+    ]
+    assert store.info("EURUSD", "1m").bars == sum(r.rows_read for r in results)

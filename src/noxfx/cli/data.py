@@ -22,7 +22,9 @@ TZ_HELP = ("Time zone of the file's stamps (overrides the format's own): IANA na
 
 @app.command("import")
 def import_(
-    paths: list[Path] = typer.Argument(..., help="Files to import (.csv or .csv.gz)."),
+    paths: list[Path] = typer.Argument(
+        ..., help="Files to import (.csv, .csv.gz), or folders of them."
+    ),
     symbol: str | None = typer.Option(None, "--symbol", "-s", help="Symbol (default: file name)."),
     timeframe: str | None = typer.Option(
         None, "--timeframe", "-t", help="Timeframe (default: file name and bar spacing)."

@@ -15,7 +15,7 @@ from typing import Any
 from noxfx.data.formats import ParsedFile, read_file
 from noxfx.data.store import BarStore, WriteResult
 from noxfx.data.validation import Thresholds, ValidationReport, repair, validate
-from noxfx.errors import InvalidBars
+from noxfx.errors import InvalidBars, InvalidInput
 
 
 @dataclass
@@ -64,6 +64,25 @@ def check_file(
     return parsed, report
 
 
+#: File names a folder import picks up.
+DATA_SUFFIXES = (".csv", ".csv.gz", ".txt", ".txt.gz")
+
+
+def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
+    """Files to import: each file as given, each folder's data files in name order."""
+    out: list[Path] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            found = sorted(f for f in p.iterdir() if f.is_file() and f.name.endswith(DATA_SUFFIXES))
+            if not found:
+                raise InvalidInput(f"No data files ({', '.join(DATA_SUFFIXES)}) in folder {p}.")
+            out.extend(found)
+        else:
+            out.append(p)
+    return out
+
+
 def import_files(
     store: BarStore,
     paths: Sequence[str | Path],
@@ -76,13 +95,13 @@ def import_files(
     thresholds: Thresholds | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> list[ImportResult]:
-    """Import ``paths`` into ``store``.
+    """Import ``paths`` (files, or folders of data files) into ``store``.
 
     Raises :class:`InvalidBars` (its ``report`` is the list of :class:`ImportResult`) when a file
     has errors and ``repair_defects`` is false; nothing is written then.
     """
     checked: list[tuple[ParsedFile, ValidationReport]] = []
-    for p in paths:
+    for p in expand_paths(paths):
         if progress:
             progress(f"reading {Path(p).name}")
         checked.append(
