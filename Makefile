@@ -36,6 +36,7 @@ fmt: $(STAMP)
 	$(BIN)/ruff check --fix src tests benchmarks scripts
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
 	$(BIN)/python benchmarks/bench_store.py
 	@test ! -f benchmarks/bench_indicators.py || $(BIN)/python benchmarks/bench_indicators.py
 

@@ -135,3 +135,13 @@ def test_run_bootstraps_and_summarises(home: Path) -> None:
     assert body["summary"]["timeframe"] == "1h"
     again = json.loads(noxfx("run", "--json", home=home).stdout)
     assert again["bootstrapped"] == []
+
+
+def test_risk_size_json(home: Path) -> None:
+    out = noxfx("risk", "size", "-s", "EURUSD", "-b", "10000", "--stop-pips", "25", "--json",
+                home=home)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    body = json.loads(out.stdout)
+    assert body["lots"] == 0.4 and body["pip_value"] == 10.0 and body["risk_amount"] == 100.0
+    bad = noxfx("risk", "size", "-s", "EURUSD", "-b", "10000", "--stop-pips", "0", home=home)
+    assert bad.returncode == 2 and bad.stderr.startswith("error: The stop distance")

@@ -14,8 +14,10 @@ import sys
 import typer
 
 from noxfx import __version__
+from noxfx.cli import analysis as analysis_cli
 from noxfx.cli import data as data_cli
 from noxfx.cli import indicators as indicators_cli
+from noxfx.cli import risk as risk_cli
 from noxfx.cli.misc import register as register_misc
 
 app = typer.Typer(
@@ -44,8 +46,10 @@ def _root(
 
 
 register_misc(app)
+analysis_cli.register(app)
 app.add_typer(data_cli.app, name="data")
 app.add_typer(indicators_cli.app, name="indicators")
+app.add_typer(risk_cli.app, name="risk")
 
 
 def _debug() -> bool:

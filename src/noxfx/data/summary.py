@@ -48,4 +48,19 @@ def market_summary(
     }
 
 
-__all__ = ["market_summary"]
+__all__ = ["latest_prices", "market_summary"]
+
+
+def latest_prices(store: BarStore, symbols: list[str] | None = None) -> dict[str, float]:
+    """Last close of each stored symbol (from its finest stored timeframe), for conversions."""
+    out: dict[str, float] = {}
+    for sym in symbols or store.symbols():
+        tfs = store.stored_timeframes(sym)
+        if not tfs:
+            continue
+        info = store.info(sym, tfs[0])
+        if info.last is None:
+            continue
+        tail = store.read(sym, tfs[0], start=info.last)
+        out[sym] = float(tail["close"].iloc[-1])
+    return out

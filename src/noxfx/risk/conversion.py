@@ -1,0 +1,85 @@
+"""Currency conversion from the prices of pairs, and pip values in the account currency.
+
+Conventions (FOREX.md): the pip value of one lot in the **quote** currency is
+``pip_size * contract_size`` (EURUSD 10 USD, USDJPY 1,000 JPY, XAUUSD 1 USD). Into the account
+currency it is multiplied by the quote->account rate, found from the prices given:
+
+* quote == account: 1 (EURUSD on a USD account);
+* base == account: ``1 / price`` of the pair itself (USDJPY on a USD account);
+* a pair QUOTE/ACCOUNT (multiply) or ACCOUNT/QUOTE (divide) among the prices (EURGBP on a USD
+  account: GBPUSD; USDJPY on a EUR account: EURJPY);
+* otherwise through USD (QUOTE->USD->ACCOUNT).
+
+``prices`` maps six-letter symbols to a price (mid or bid) at the same time as the trade.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from noxfx.errors import InsufficientData
+from noxfx.instruments import Instrument, get_instrument
+
+
+def conversion_rate(source: str, target: str, prices: Mapping[str, float]) -> float:
+    """Units of ``target`` currency per one unit of ``source`` currency."""
+    source, target = source.upper(), target.upper()
+    if source == target:
+        return 1.0
+    direct = prices.get(source + target)
+    if direct:
+        return float(direct)
+    inverse = prices.get(target + source)
+    if inverse:
+        return 1.0 / float(inverse)
+    if "USD" not in (source, target):
+        try:
+            return conversion_rate(source, "USD", prices) * conversion_rate("USD", target, prices)
+        except InsufficientData:
+            pass
+    raise InsufficientData(
+        f"Cannot convert {source} to {target}: no price for {source}{target}, {target}{source} "
+        f"or a route through USD."
+    )
+
+
+def quote_to_account(inst: Instrument, account: str, prices: Mapping[str, float]) -> float:
+    """Account-currency value of one unit of ``inst``'s quote currency."""
+    account = account.upper()
+    if inst.quote == account:
+        return 1.0
+    if inst.base == account:
+        own = prices.get(inst.symbol)
+        if not own:
+            raise InsufficientData(f"Need the {inst.symbol} price to value it in {account}.")
+        return 1.0 / float(own)
+    return conversion_rate(inst.quote, account, prices)
+
+
+def pip_value_per_lot(symbol: str, account: str, prices: Mapping[str, float]) -> float:
+    """Value of one pip on one standard lot of ``symbol``, in the ``account`` currency."""
+    inst = get_instrument(symbol)
+    return inst.pip_value_per_lot_quote * quote_to_account(inst, account, prices)
+
+
+def margin_required(
+    symbol: str, units: float, account: str, prices: Mapping[str, float], leverage: float
+) -> float:
+    """Margin in the account currency: units x price(base -> account) / leverage."""
+    inst = get_instrument(symbol)
+    if leverage <= 0:
+        from noxfx.errors import InvalidInput
+
+        raise InvalidInput(f"Leverage must be positive, got {leverage}.")
+    if inst.base == account.upper():
+        base_value = 1.0
+    else:
+        own = prices.get(inst.symbol)
+        if inst.quote == account.upper() and own:
+            base_value = float(own)
+        else:
+            base_value = conversion_rate(inst.base, account, prices)
+    return abs(units) * base_value / leverage
+
+
+__all__ = ["conversion_rate", "margin_required", "pip_value_per_lot", "quote_to_account"]
