@@ -37,7 +37,7 @@ def size(
     """Size a position from the stop distance, with the pip value in the account currency."""
     from noxfx.data.store import BarStore
     from noxfx.data.summary import latest_prices
-    from noxfx.errors import InvalidInput
+    from noxfx.errors import InsufficientData, InvalidInput
     from noxfx.instruments import get_instrument
     from noxfx.risk import sizing
     from noxfx.risk.conversion import margin_required, pip_value_per_lot
@@ -60,12 +60,18 @@ def size(
                                           contract_size=inst.contract_size)  # fmt: skip
     else:
         raise InvalidInput(f"Unknown method {method!r}: use one of {', '.join(METHODS)}.")
+    try:
+        margin: float | None = (
+            margin_required(inst.symbol, result.units, account_currency, prices, leverage)
+            if result.units
+            else 0.0
+        )
+    except InsufficientData:
+        margin = None  # no price for the base currency: pass --price or import bars
     out = result.as_dict() | {
         "symbol": inst.symbol,
         "account_currency": account_currency.upper(),
-        "margin": margin_required(inst.symbol, result.units, account_currency, prices, leverage)
-        if result.units
-        else 0.0,
+        "margin": margin,
         "leverage": leverage,
     }
     if json_out:
