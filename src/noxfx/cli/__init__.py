@@ -16,6 +16,7 @@ import typer
 from noxfx import __version__
 from noxfx.cli import analysis as analysis_cli
 from noxfx.cli import data as data_cli
+from noxfx.cli import formula as formula_cli
 from noxfx.cli import indicators as indicators_cli
 from noxfx.cli import risk as risk_cli
 from noxfx.cli.misc import register as register_misc
@@ -50,6 +51,7 @@ analysis_cli.register(app)
 app.add_typer(data_cli.app, name="data")
 app.add_typer(indicators_cli.app, name="indicators")
 app.add_typer(risk_cli.app, name="risk")
+app.add_typer(formula_cli.app, name="formula")
 
 
 def _debug() -> bool:
@@ -69,7 +71,9 @@ def main(argv: list[str] | None = None) -> None:
     except NoxError as exc:
         if _debug():
             raise
-        sys.stderr.write(f"error: {exc.message}\n")
+        # one line: multi-line messages (a formula with a caret under the error) keep line one,
+        # which already names the column
+        sys.stderr.write(f"error: {exc.message.strip().splitlines()[0]}\n")
         sys.exit(exc.exit_code)
     except Exception as exc:
         if _debug():

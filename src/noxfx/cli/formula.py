@@ -32,7 +32,7 @@ def eval_(
     """Evaluate a formula on the stored bars of SYMBOL (rows: UTC bar open time, with the close).
 
     The formula is computed over the whole stored history, so recursive indicators are settled
-    by the rows shown; warm-up rows are empty (null in JSON); conditions print true/false.
+    by the rows shown; warm-up rows are empty (null in JSON); conditions are true/false.
     """
     import pandas as pd
 
