@@ -162,7 +162,10 @@ def analyze(
     }  # fmt: skip
     candles = [_as_dict(c) for c in recent_candles(window, lookback=candle_lookback)]
     patterns = [_as_dict(p) for p in active_patterns(bars)]
-    levels = [_as_dict(lv) for lv in support_resistance(window, inst.symbol, max_levels=max_levels)]
+    sr = support_resistance(window, inst.symbol, max_levels=max_levels)
+    levels = [_as_dict(lv) for lv in sr.levels] + [
+        {**_as_dict(lv), "touches": None} for lv in sr.round_levels
+    ]
     views: list[TimeframeView] = []
     for name, frame in (higher or {}).items():
         htf = parse_timeframe(name)

@@ -62,7 +62,7 @@ def _print_report(r: dict[str, Any]) -> None:
         {"field": "last price", "value": r["last_price"]},
         {"field": "rating", "value": f"{rating['recommendation']} ({rating['all']:+.2f}; "
                                      f"MA {rating['ma']:+.2f}, osc {rating['oscillators']:+.2f})"},
-        {"field": "trend", "value": ", ".join(f"{k}={v}" for k, v in r["trend"].items())},
+        {"field": "trend", "value": _trend_text(r["trend"])},
         {"field": "confluence", "value": f"{conf['recommendation']} score={conf['score']}, "
                                          f"agreement={conf['agreement']}"},
     ]  # fmt: skip
@@ -71,14 +71,26 @@ def _print_report(r: dict[str, Any]) -> None:
     print_table(ind, title="Key indicators (last closed bar)")
     if r["higher_timeframes"]:
         rows = [
-            {k: v for k, v in h.items() if k != "trend"} | {"trend": h["trend"].get("direction")}
+            {k: v for k, v in h.items() if k != "trend"} | {"trend": _trend_text(h["trend"])}
             for h in r["higher_timeframes"]
         ]
         print_table(rows, title="Higher timeframes (closed bars only)")
     if r["levels"]:
-        print_table(r["levels"], title="Support / resistance")
+        cols = ["price", "kind", "touches", "strength", "distance_pips", "last_touch"]
+        print_table(r["levels"], title="Support / resistance", columns=cols)
     if r["chart_patterns"]:
-        rows = [{k: v for k, v in p.items() if k != "key_points"} for p in r["chart_patterns"]]
-        print_table(rows, title="Chart patterns")
+        cols = ["type", "direction", "status", "breakout_level", "target", "quality",
+                "first_visible_time"]  # fmt: skip
+        print_table(r["chart_patterns"], title="Chart patterns", columns=cols)
     if r["candles"]:
         print_table(r["candles"], title="Recent candlestick patterns")
+
+
+def _trend_text(t: dict[str, Any]) -> str:
+    strength, adx = t.get("strength"), t.get("adx")
+    parts = [str(t.get("direction"))]
+    if strength is not None:
+        parts.append(f"strength {strength:.2f}")
+    if adx is not None:
+        parts.append(f"ADX {adx:.1f}")
+    return ", ".join(parts)
