@@ -161,7 +161,8 @@ def analyze(
         "moving_averages": ta.moving_averages, "oscillator_votes": ta.oscillators,
     }  # fmt: skip
     candles = [_as_dict(c) for c in recent_candles(window, lookback=candle_lookback)]
-    patterns = [_as_dict(p) for p in active_patterns(bars)]
+    # recent patterns span a handful of pivots: the window holds them (and keeps this fast)
+    patterns = [_as_dict(p) for p in active_patterns(window)]
     sr = support_resistance(window, inst.symbol, max_levels=max_levels)
     levels = [_as_dict(lv) for lv in sr.levels] + [
         {**_as_dict(lv), "touches": None} for lv in sr.round_levels
