@@ -128,12 +128,12 @@ def test_bad_option_values_are_clear(home: Path) -> None:
 
 
 def test_run_bootstraps_and_summarises(home: Path) -> None:
-    out = noxfx("run", "--json", home=home)
+    out = noxfx("run", "--json", "--no-serve", home=home)
     assert out.returncode == 0, out.stderr
     body = json.loads(out.stdout)
-    assert body["bootstrapped"] and body["summary"]["symbol"] == "EURUSD"
-    assert body["summary"]["timeframe"] == "1h"
-    again = json.loads(noxfx("run", "--json", home=home).stdout)
+    assert body["bootstrapped"] and body["plan"]["symbol"] == "EURUSD"
+    assert body["plan"]["timeframe"] == "1h"
+    again = json.loads(noxfx("run", "--json", "--no-serve", home=home).stdout)
     assert again["bootstrapped"] == []
 
 

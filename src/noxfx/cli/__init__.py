@@ -18,7 +18,9 @@ from noxfx.cli import analysis as analysis_cli
 from noxfx.cli import data as data_cli
 from noxfx.cli import formula as formula_cli
 from noxfx.cli import indicators as indicators_cli
+from noxfx.cli import plans as plans_cli
 from noxfx.cli import risk as risk_cli
+from noxfx.cli import server as server_cli
 from noxfx.cli.misc import register as register_misc
 
 app = typer.Typer(
@@ -48,6 +50,8 @@ def _root(
 
 register_misc(app)
 analysis_cli.register(app)
+plans_cli.register(app)
+server_cli.register(app)
 app.add_typer(data_cli.app, name="data")
 app.add_typer(indicators_cli.app, name="indicators")
 app.add_typer(risk_cli.app, name="risk")

@@ -8,12 +8,6 @@ import typer
 
 from noxfx.cli._output import emit_json, print_table
 
-#: Higher timeframes shown by default for each analysed timeframe.
-DEFAULT_HIGHER = {
-    "1m": "5m,15m,1h", "5m": "15m,1h,4h", "15m": "1h,4h,1d", "30m": "1h,4h,1d",
-    "1h": "4h,1d", "4h": "1d,1w", "1d": "1w", "1w": "",
-}  # fmt: skip
-
 
 def register(app: typer.Typer) -> None:
     app.command("analyze")(analyze)
@@ -29,26 +23,11 @@ def analyze(
 ) -> None:
     """Indicators, TradingView-style rating, candles, chart patterns, levels, trend and the
     higher timeframes' view (only bars closed at the report's time), with a confluence score."""
-    from noxfx.analysis.report import analyze as run_analysis
     from noxfx.data.store import BarStore
-    from noxfx.errors import InsufficientData
-    from noxfx.instruments import get_instrument
-    from noxfx.timeframes import parse_timeframe
+    from noxfx.workflows import analysis_for
 
-    store = BarStore.default()
-    sym = get_instrument(symbol).symbol
-    tf = parse_timeframe(timeframe)
-    names = DEFAULT_HIGHER[tf.name] if timeframes is None else timeframes
-    higher_tfs = [parse_timeframe(t) for t in names.split(",") if t.strip()]
-    bars = store.read(sym, tf)
-    as_of = bars.index[-1] if len(bars) else None
-    higher = {}
-    for htf in higher_tfs:
-        try:
-            higher[htf.name] = store.read(sym, htf, end=as_of)
-        except InsufficientData:
-            continue  # shown as missing in the report
-    report = run_analysis(sym, tf, bars, higher)
+    higher = None if timeframes is None else [t.strip() for t in timeframes.split(",") if t]
+    report = analysis_for(BarStore.default(), symbol, timeframe, higher)
     if json_out:
         emit_json(report.as_dict())
         return

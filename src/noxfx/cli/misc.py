@@ -55,28 +55,40 @@ def timeframes(json_out: bool = typer.Option(False, "--json", help="Print JSON."
 
 
 def run(
-    symbol: str = typer.Option("EURUSD", "--symbol", "-s", help="Pair to analyse."),
-    timeframe: str = typer.Option("1h", "--timeframe", "-t", help="Timeframe to analyse."),
+    symbol: str = typer.Option("EURUSD", "--symbol", "-s", help="Pair to plan."),
+    timeframe: str = typer.Option("1h", "--timeframe", "-t", help="Timeframe to plan."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+    serve: bool = typer.Option(
+        True, "--serve/--no-serve", help="Then start the API on 127.0.0.1 and print its URLs."
+    ),
+    port: int = typer.Option(8000, "--port", "-p", help="API port when serving."),
 ) -> None:
-    """NOX's main job: load the bundled sample if needed, then summarise the pair's latest state."""
+    """NOX's main job on the embedded defaults: load the bundled sample if needed, print the
+    pair's trading plan (analysis, probability, history, sizing), then serve the API."""
     from noxfx.data.sample import ensure_bootstrapped
     from noxfx.data.store import BarStore
-    from noxfx.data.summary import market_summary
+    from noxfx.plans.generator import PlanRequest
+    from noxfx.workflows import plan_for
 
     store = BarStore.default()
     loaded = ensure_bootstrapped(store)
-    datasets = [d.as_dict() for d in store.datasets()]
-    summary = market_summary(store, symbol, timeframe)
+    plan = plan_for(store, PlanRequest(symbol=symbol, timeframe=timeframe))
     if json_out:
-        emit_json({"bootstrapped": loaded, "datasets": datasets, "summary": summary})
-        return
+        emit_json({"bootstrapped": loaded, "plan": plan.as_dict()})
+    else:
+        _print_run(store, loaded, plan)
+    if serve:
+        from noxfx.cli.server import serve as serve_api
+
+        serve_api(host="127.0.0.1", port=port, workers=None, dev=False)
+
+
+def _print_run(store: object, loaded: list[dict[str, object]], plan: object) -> None:
     from noxfx.cli._output import stderr_console
+    from noxfx.cli.data import print_dataset_table
+    from noxfx.cli.plans import print_plan
 
     if loaded:
         stderr_console().print(f"[green]loaded the bundled sample: {len(loaded)} datasets[/]")
-    from noxfx.cli.data import print_dataset_table
-
-    print_dataset_table(store.datasets(), f"Bar store {store.root}")
-    rows = [{"field": k, "value": v} for k, v in summary.items()]
-    print_table(rows, title=f"{summary['symbol']} {summary['timeframe']} snapshot")
+        print_dataset_table(store.datasets(), f"Bar store {store.root}")  # type: ignore[attr-defined]
+    print_plan(plan.as_dict())  # type: ignore[attr-defined]

@@ -1,0 +1,146 @@
+"""``noxfx plan`` and ``noxfx scan``: the trading plan a trader acts on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from noxfx.cli._output import emit_json, print_table, stderr_console
+
+
+def register(app: typer.Typer) -> None:
+    app.command("plan")(plan)
+    app.command("scan")(scan)
+
+
+def _request(symbol: str, timeframe: str, balance: float, account_currency: str,
+             risk: float | None, risk_tolerance: str) -> Any:  # fmt: skip
+    from noxfx.plans.generator import PlanRequest
+
+    return PlanRequest(symbol=symbol, timeframe=timeframe, balance=balance,
+                       account_currency=account_currency.upper(), risk_pct=risk,
+                       risk_tolerance=risk_tolerance)  # fmt: skip
+
+
+def plan(
+    symbol: str = typer.Argument(..., help="Pair, e.g. EURUSD."),
+    timeframe: str = typer.Option("1h", "--timeframe", "-t", help="Timeframe."),
+    balance: float = typer.Option(10_000.0, "--balance", "-b", help="Account balance."),
+    account_currency: str = typer.Option("USD", "--account-currency", help="Account currency."),
+    risk: float | None = typer.Option(
+        None,
+        "--risk",
+        "-r",
+        help="Risk per trade, % of balance (default by tolerance: 0.5 / 1 / 2).",
+    ),
+    risk_tolerance: str = typer.Option("medium", "--risk-tolerance", help="low, medium, high."),
+    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Direction (or NO_TRADE and why), entry, stop, targets, size, P(TP1 before stop) with the
+    cases behind it, expected value after costs, and the setup's own track record."""
+    from noxfx.data.store import BarStore
+    from noxfx.workflows import plan_for
+
+    req = _request(symbol, timeframe, balance, account_currency, risk, risk_tolerance)
+    result = plan_for(BarStore.default(), req)
+    if json_out:
+        emit_json(result.as_dict())
+    else:
+        print_plan(result.as_dict())
+
+
+def scan(
+    symbols: str | None = typer.Option(None, "--symbols", help="Comma-separated pairs."),
+    all_: bool = typer.Option(False, "--all", help="Every pair in the store."),
+    timeframe: str = typer.Option("1h", "--timeframe", "-t", help="Timeframe."),
+    balance: float = typer.Option(10_000.0, "--balance", "-b", help="Account balance."),
+    risk_tolerance: str = typer.Option("medium", "--risk-tolerance", help="low, medium, high."),
+    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Plans for several pairs, ranked by expected value after costs."""
+    from noxfx.data.store import BarStore
+    from noxfx.errors import InvalidInput, NoxError
+    from noxfx.workflows import plan_for
+
+    store = BarStore.default()
+    if all_:
+        names = store.symbols()
+    elif symbols:
+        names = [s.strip() for s in symbols.split(",") if s.strip()]
+    else:
+        raise InvalidInput("Give --symbols EURUSD,GBPUSD,... or --all.")
+    rows: list[dict[str, Any]] = []
+    errors: list[dict[str, str]] = []
+    err = stderr_console()
+    with err.status("scanning...") as status:
+        for name in names:
+            status.update(f"planning {name}")
+            try:
+                p = plan_for(store, _request(name, timeframe, balance, "USD", None,
+                                             risk_tolerance))  # fmt: skip
+            except NoxError as exc:
+                errors.append({"symbol": name, "error": exc.message})
+                continue
+            rows.append({
+                "symbol": p.symbol, "direction": p.direction,
+                "considered": p.considered_direction,
+                "p_tp1": p.probability.tp1_before_stop, "cases": p.probability.cases,
+                "break_even": p.break_even_win_rate, "ev_r": p.expected_value_r,
+                "confidence": p.confidence_score, "risk_score": p.risk_score,
+                "as_of": p.as_of,
+            })  # fmt: skip
+    rows.sort(key=lambda r: -(r["ev_r"] if r["ev_r"] is not None else -9e9))
+    if json_out:
+        emit_json({"timeframe": timeframe, "plans": rows, "errors": errors})
+        return
+    print_table(rows, title=f"Scan {timeframe}: ranked by expected value (R) after costs")
+    for e in errors:
+        err.print(f"[yellow]{e['symbol']}: {e['error']}[/]")
+
+
+def _interval(iv: Any) -> str:
+    return "" if not iv else f", 95 % interval {iv[0]:.3f}-{iv[1]:.3f}"
+
+
+def _fmt(x: Any, spec: str = ".3f") -> str:
+    return "-" if x is None else format(x, spec)
+
+
+def print_plan(d: dict[str, Any]) -> None:
+    """A plan as tables for people."""
+    prob = d["probability"]
+    head = [
+        ("direction", d["direction"] if d["direction"] != "NO_TRADE"
+         else f"NO_TRADE (considered {d['considered_direction']})"),
+        ("as of (UTC)", d["as_of"]),
+        ("quote bid/ask", f"{d['quote']['bid']} / {d['quote']['ask']} "
+                          f"(spread {d['quote']['spread_pips']} pips)"),
+        ("entry", f"{d['entry']['type']} {d['entry']['price']} until {d['entry']['valid_until']}"),
+        ("stop", f"{d['stop']['price']} ({d['stop']['pips']} pips; {d['stop']['basis']})"),
+        *[(f"TP{i + 1}", f"{t['price']} ({t['pips']} pips, {t['r_multiple']:g}R, close "
+                         f"{t['close_fraction']:.0%})") for i, t in enumerate(d["targets"])],
+        ("size", f"{d['position']['lots']} lots, risk {d['position']['risk_amount']:.2f} "
+                 f"{d['account_currency']} ({d['position']['risk_pct']:.2f} %)"),
+        ("P(TP1 before stop)", f"{_fmt(prob['tp1_before_stop'])} from {prob['source']}, "
+                               f"n={prob['cases']}{_interval(prob['interval_95'])}"),
+        ("break-even win rate", _fmt(d["break_even_win_rate"])),
+        ("expected value", f"{_fmt(d['expected_value_r'])} R = "
+                           f"{_fmt(d['expected_value_account'], '.2f')} {d['account_currency']}"),
+        ("confidence / risk score", f"{d['confidence_score']:.3f} / {d['risk_score']}"),
+        ("invalidation", d["invalidation"]),
+    ]  # fmt: skip
+    print_table([{"field": k, "value": v} for k, v in head],
+                title=f"{d['symbol']} {d['timeframe']} trading plan")  # fmt: skip
+    print_table(d["rationale"], title="Rationale")
+    if d["history"]:
+        h = d["history"]
+        print_table([{"field": k, "value": _fmt(v) if isinstance(v, float) else v}
+                     for k, v in h.items()],
+                    title="The same setup on history (costs included)")  # fmt: skip
+    notes = ([{"kind": "no trade", "text": r} for r in d["no_trade_reasons"]]
+             + [{"kind": "warning", "text": w} for w in d["warnings"]]
+             + [{"kind": "missing input", "text": m} for m in d["missing_inputs"]])  # fmt: skip
+    if notes:
+        print_table(notes, title="Reasons and warnings")
+    typer.echo(d["disclaimer"])

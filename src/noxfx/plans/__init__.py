@@ -1,0 +1,1 @@
+"""The trading-plan generator: analysis + probabilities + setup history + risk -> TradingPlan."""

@@ -1,0 +1,97 @@
+"""The setup's own history: the plan's rule traded on past bars with the backtest engine, costs
+included, giving (a) the track record shown in the plan and (b) the probability that the first
+target (1R) is hit before the stop, per direction, with the number of past trades behind it.
+
+The rule has no fitted parameters (fixed thresholds per risk tolerance), so these figures are
+not in-sample optimisation results; they are still history, and the plan says so. Trades enter
+at the next bar's open after a fresh signal, at the ask for longs and the bid for shorts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from noxfx.errors import InsufficientData
+from noxfx.instruments import Instrument
+from noxfx.plans.model import SetupHistory
+from noxfx.plans.setup import TARGET_FRACTIONS, TARGET_R, SetupParams
+
+#: Close a trade still open after this many bars (the plan's horizon).
+HORIZON_BARS = 48
+#: Fewer past trades than this and no probability is given.
+MIN_TRADES = 30
+
+
+def _entries(flag: pd.Series) -> pd.Series:
+    """A fresh signal: true now, false on the bar before."""
+    f = flag.fillna(False).astype(bool)
+    return f & ~f.shift(1, fill_value=False)
+
+
+def setup_history(
+    bars: pd.DataFrame,
+    signals: pd.DataFrame,
+    params: SetupParams,
+    inst: Instrument,
+    spread_pips: float,
+) -> tuple[SetupHistory, dict[str, tuple[float, int]]]:
+    """Backtest the setup on ``bars`` (all before the plan's time) and estimate P(TP1 first)."""
+    from noxfx.backtest.config import BacktestConfig, Distance, Signals, Target
+    from noxfx.backtest.engine import simulate
+
+    long_entry, short_entry = _entries(signals["long"]), _entries(signals["short"])
+    if int(long_entry.sum() + short_entry.sum()) < MIN_TRADES:
+        raise InsufficientData(
+            f"only {int(long_entry.sum() + short_entry.sum())} past signals (need {MIN_TRADES})"
+        )
+    sig = Signals(long_entry=long_entry, short_entry=short_entry)
+    k = params.stop_atr
+    common = dict(
+        symbol=inst.symbol, spread_pips=spread_pips, use_spread_column=False,
+        stop_loss=Distance.atr(k), max_bars_in_trade=HORIZON_BARS, risk_percent=1.0,
+        conversion_rate=1.0,
+    )  # fmt: skip
+    full = simulate(
+        bars, sig,
+        BacktestConfig(
+            **common,  # type: ignore[arg-type]
+            partial_targets=tuple(Target(Distance.atr(k * r), f)
+                                  for r, f in zip(TARGET_R[:-1], TARGET_FRACTIONS[:-1],
+                                                  strict=True)),
+            take_profit=Distance.atr(k * TARGET_R[-1]),
+        ),
+    )  # fmt: skip
+    first = simulate(bars, sig, BacktestConfig(**common, take_profit=Distance.atr(k)))  # type: ignore[arg-type]
+    trades = full.trades.assign(
+        r_lots=lambda t: t["r_multiple"] * t["lots"], pip_lots=lambda t: t["pnl_pips"] * t["lots"]
+    )
+    # a position closes in parts (50/30/20 %): its R and pips are the lot-weighted means
+    g = trades.groupby("trade_id")
+    lots = g["lots"].sum()
+    per_trade = pd.DataFrame(
+        {"r": g["r_lots"].sum() / lots, "pips": g["pip_lots"].sum() / lots, "pnl": g["pnl"].sum()}
+    )
+    wins, losses = per_trade["pnl"][per_trade["pnl"] > 0], per_trade["pnl"][per_trade["pnl"] < 0]
+    history = SetupHistory(
+        rule=params.describe(),
+        trades=len(per_trade),
+        win_rate=float((per_trade["pnl"] > 0).mean()) if len(per_trade) else None,
+        profit_factor=float(wins.sum() / -losses.sum()) if len(losses) and losses.sum() else None,
+        average_r=float(per_trade["r"].mean()) if len(per_trade) else None,
+        net_pips=float(per_trade["pips"].sum()),
+        start=bars.index[0],
+        end=bars.index[-1],
+        costs=f"spread {spread_pips:g} pips per trade (entries at the ask / exits at the bid)",
+    )
+    estimates: dict[str, tuple[float, int]] = {}
+    ft = first.trades
+    for side in ("long", "short"):
+        t = ft[ft["direction"] == side]
+        if len(t) >= MIN_TRADES:
+            hit = np.asarray(t["exit_reason"].astype(str).str.startswith("take_profit"))
+            estimates[side] = (float(hit.mean()), len(t))
+    return history, estimates
+
+
+__all__ = ["HORIZON_BARS", "MIN_TRADES", "setup_history"]

@@ -1,0 +1,177 @@
+"""The application factory: ``create_app(settings)`` builds one NOX API app.
+
+Layers, outside in: blueprints (``api/``, thin routes with schema and auth decorators) ->
+service layer (``services/``) -> the library (``noxfx.data``, ``noxfx.analysis``, ...) and the
+database (``models``). Cross-cutting parts are bound here: request ids and JSON logs,
+problem+json errors, rate limits, CORS, the cache, the job runner and the migrations.
+
+``GET /openapi.json`` is the OpenAPI 3.1 document, ``GET /docs`` the Swagger UI.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apiflask import APIFlask
+
+from noxfx import __version__
+from noxfx.data.store import BarStore
+from noxfx.service.settings import ServiceSettings
+
+_HTTP_METHODS = {"get", "put", "post", "delete", "patch", "options", "head"}
+
+
+def create_app(settings: ServiceSettings | None = None) -> APIFlask:
+    """A fully wired app for ``settings`` (default: from the environment).
+
+    Raises :class:`~noxfx.service.settings.ConfigurationError` in production mode without a
+    real secret key. Runs ``alembic upgrade head`` unless ``auto_migrate`` is off.
+    """
+    from noxfx.service.api import register_blueprints
+    from noxfx.service.cache import Cache
+    from noxfx.service.db import db
+    from noxfx.service.errors import register_error_handlers
+    from noxfx.service.health import bp as health_bp
+    from noxfx.service.jobs import CeleryRunner, JobRunner, ThreadRunner
+    from noxfx.service.mail import Mailer
+    from noxfx.service.migrate import upgrade
+    from noxfx.service.observability import configure_logging, init_request_tracking
+    from noxfx.service.ratelimit import init_rate_limits
+    from noxfx.service.runtime import EXTENSION_KEY, Runtime
+    from noxfx.service.schemas.common import Problem
+    from noxfx.service.security.mfa import SecretBox
+    from noxfx.service.security.passwords import PasswordHashing
+    from noxfx.service.security.tokens import TokenService
+
+    settings = settings or ServiceSettings()
+    secret = settings.resolved_secret_key()  # refuses unsafe production settings
+    configure_logging(settings.log_level, json_lines=settings.log_json)
+    settings.home.expanduser().mkdir(parents=True, exist_ok=True)
+
+    app = APIFlask("noxfx.service", title="NOX API", version=__version__,
+                   spec_path="/openapi.json", docs_path="/docs")  # fmt: skip
+    app.config.update(
+        SECRET_KEY=secret,
+        MAX_CONTENT_LENGTH=1 << 20,
+        VALIDATION_ERROR_SCHEMA=Problem,
+        HTTP_ERROR_SCHEMA=Problem,
+        DESCRIPTION=_DESCRIPTION,
+        NOX_SETTINGS=settings,
+    )
+    if settings.trusted_proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+
+    _strict_query_parameters()
+    init_request_tracking(app)
+    register_error_handlers(app)
+    db.init_app(app, settings.effective_database_url)
+    if settings.auto_migrate:
+        upgrade(db.engine(app))
+
+    redis_client = None
+    if settings.redis_url:
+        import redis
+
+        redis_client = redis.Redis.from_url(settings.redis_url, socket_timeout=1,
+                                            socket_connect_timeout=1)  # fmt: skip
+    jobs: JobRunner
+    if settings.effective_job_backend == "celery":
+        if not settings.redis_url:
+            from noxfx.service.settings import ConfigurationError
+
+            raise ConfigurationError("NOX_JOB_BACKEND=celery needs NOX_REDIS_URL (the broker).")
+        jobs = CeleryRunner(settings.redis_url)
+    else:
+        jobs = ThreadRunner(app, settings.job_threads)
+    app.extensions[EXTENSION_KEY] = Runtime(
+        settings=settings,
+        tokens=TokenService(secret, settings.jwt_algorithm, settings.access_token_minutes),
+        passwords=PasswordHashing(
+            settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism
+        ),
+        secret_box=SecretBox(secret),
+        cache=Cache.from_url(settings.redis_url),
+        mailer=Mailer(settings),
+        jobs=jobs,
+        store=BarStore(settings.bars_dir),
+        redis=redis_client,
+    )
+    init_rate_limits(app, settings)
+    if settings.cors_origins.strip():
+        from flask_cors import CORS
+
+        origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
+        CORS(app, resources={r"/api/*": {"origins": "*" if origins == ["*"] else origins}},
+             expose_headers=["X-Request-ID", "X-RateLimit-Limit", "X-RateLimit-Remaining",
+                             "X-RateLimit-Reset", "Retry-After"])  # fmt: skip
+
+    register_blueprints(app)
+    app.register_blueprint(health_bp)
+    app.spec_processor(_problem_json_in_spec)
+    return app
+
+
+def _strict_query_parameters() -> None:
+    """Unknown query parameters are 422 errors, not ignored: a misspelt ``?timefrme=4h`` must
+    not silently answer with 1h bars. (APIFlask's webargs parser excludes them by default.)"""
+    from apiflask.schema_adapters.marshmallow import parser
+    from marshmallow import RAISE
+
+    parser.unknown = RAISE
+
+
+def close_app(app: APIFlask) -> None:
+    """Stop the job threads and close connections (tests, graceful shutdown)."""
+    from noxfx.service.db import db
+    from noxfx.service.runtime import EXTENSION_KEY
+
+    app.extensions[EXTENSION_KEY].close()
+    db.dispose(app)
+
+
+_PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+
+
+def _problem_response(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/problem+json": {
+        "schema": _PROBLEM_REF}}}  # fmt: skip
+
+
+def _problem_json_in_spec(spec: Any) -> Any:
+    """Error responses are application/problem+json; every API operation documents 429 and a
+    default problem response; symbol path parameters carry their length limit."""
+    for path, operations in spec.get("paths", {}).items():
+        for method, operation in operations.items():
+            if method not in _HTTP_METHODS:
+                continue
+            for param in operation.get("parameters", []):
+                if param.get("in") == "path" and param.get("name") == "symbol":
+                    # the route converter is string(maxlength=40); document it
+                    param.setdefault("schema", {}).update(minLength=1, maxLength=40)
+            responses = operation.setdefault("responses", {})
+            for code, response in responses.items():
+                if code == "default" or int(code) >= 400:
+                    content = response.get("content", {})
+                    if "application/json" in content:
+                        content["application/problem+json"] = content.pop("application/json")
+            if path.startswith("/api/"):
+                responses.setdefault("429", _problem_response("Rate limit exceeded"))
+            responses.setdefault("default", _problem_response("Error (RFC 9457 problem)"))
+    return spec
+
+
+_DESCRIPTION = """NOX: forex market analysis and trading plans.
+
+* Authentication: `POST /api/v1/auth/login` returns a 15-minute access token (send it as
+  `Authorization: Bearer <token>`) and a 7-day refresh token, rotated on every
+  `POST /api/v1/auth/refresh`; reusing a rotated refresh token ends that login everywhere.
+* Errors are `application/problem+json` (RFC 9457) with a `detail` to act on and, for invalid
+  input, `errors` by field.
+* Rate limits (per user, per IP when anonymous): auth 5/min, market data 100/min, trading
+  50/min, ML 20/min; see the `X-RateLimit-*` headers and `Retry-After` on 429.
+"""
+
+__all__ = ["close_app", "create_app"]

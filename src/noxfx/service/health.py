@@ -1,0 +1,78 @@
+"""Probes and metrics: ``/healthz`` (the process answers), ``/readyz`` (its dependencies
+answer; 503 naming the missing ones), ``/metrics`` (Prometheus). Never rate-limited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apiflask import APIBlueprint, Schema
+from apiflask.fields import Dict, String
+from flask import Response
+
+from noxfx.service.db import db
+from noxfx.service.errors import problem
+from noxfx.service.observability import metrics_response
+from noxfx.service.runtime import runtime
+
+bp = APIBlueprint("health", __name__, tag="Operations")
+
+
+class HealthOut(Schema):
+    status = String(required=True, metadata={"example": "ok"})
+
+
+class ReadyOut(Schema):
+    status = String(required=True)
+    checks = Dict(keys=String(), values=String(), required=True)
+
+
+@bp.get("/healthz")
+@bp.output(HealthOut)
+@bp.doc(summary="Liveness: the process answers")
+def healthz() -> dict[str, Any]:
+    return {"status": "ok"}
+
+
+def _redacted(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<unparseable url>"
+
+
+@bp.get("/readyz")
+@bp.output(ReadyOut)
+@bp.doc(summary="Readiness: database and Redis reachable", responses=[503])
+def readyz() -> Any:
+    rt = runtime()
+    checks: dict[str, str] = {}
+    missing: list[str] = []
+    try:
+        db.ping()
+        checks["database"] = "ok"
+    except Exception as exc:
+        url = _redacted(rt.settings.effective_database_url)
+        checks["database"] = f"unreachable: {type(exc).__name__}"
+        missing.append(f"database ({url}: {str(exc).splitlines()[0][:200] if str(exc) else exc!r})")
+    if rt.redis is None:
+        checks["redis"] = "not configured (in-process cache, memory rate limits, thread jobs)"
+    else:
+        try:
+            rt.redis.ping()
+            checks["redis"] = "ok"
+        except Exception as exc:
+            checks["redis"] = f"unreachable: {type(exc).__name__}"
+            missing.append(f"redis ({_redacted(rt.settings.redis_url or '')}: {exc})")
+    checks["bar_store"] = "ok" if rt.store.symbols() else "empty (run `noxfx data bootstrap`)"
+    if missing:
+        return problem(503, "Not ready; unreachable: " + "; ".join(missing) + ".",
+                       kind="not-ready", headers={"Retry-After": "5"}, checks=checks)  # fmt: skip
+    return {"status": "ok", "checks": checks}
+
+
+@bp.get("/metrics")
+@bp.doc(hide=True)
+def metrics() -> Response:
+    return metrics_response()

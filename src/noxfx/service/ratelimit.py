@@ -1,0 +1,102 @@
+"""Rate limits (Flask-Limiter): per user when a valid access token is sent, else per IP.
+
+Each blueprint module names its category in ``RATE_LIMIT`` (``auth`` 5/min, ``market`` 100/min,
+``trading`` 50/min, ``ml`` 20/min, ``default`` 300/min; all configurable, see
+:class:`~noxfx.service.settings.ServiceSettings`); every route of the blueprint then has its own
+counter at that rate. Storage is Redis when ``NOX_REDIS_URL`` is set (shared by all workers),
+memory otherwise; if Redis fails the limiter falls back to memory rather than erroring.
+Responses carry ``X-RateLimit-Limit``, ``X-RateLimit-Remaining``, ``X-RateLimit-Reset`` and, on
+429, ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Blueprint, Flask, Response, current_app, g, request
+from flask_limiter import Limiter
+
+from noxfx.service.runtime import runtime
+from noxfx.service.settings import ServiceSettings
+
+CATEGORIES = ("auth", "market", "trading", "ml", "default")
+
+
+def rate_limit_key() -> str:
+    """``user:<id>`` for a valid bearer token, ``ip:<address>`` otherwise."""
+    cached = g.get("rate_limit_key")
+    if cached:
+        return str(cached)
+    key = f"ip:{request.remote_addr or 'unknown'}"
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() == "bearer ":
+        user_id = runtime().tokens.peek_user_id(header[7:].strip())
+        if user_id:
+            key = f"user:{user_id}"
+    g.rate_limit_key = key
+    return key
+
+
+limiter = Limiter(
+    key_func=rate_limit_key,
+    headers_enabled=True,
+    strategy="fixed-window",
+    swallow_errors=True,
+    in_memory_fallback_enabled=True,
+    key_prefix="nox",
+)
+_limited_blueprints: set[str] = set()
+
+
+def limit_for(category: str) -> Callable[[], str]:
+    """The limit string of ``category`` for the current app (read per request)."""
+    if category not in CATEGORIES:
+        raise KeyError(f"unknown rate-limit category {category!r}")
+
+    def value() -> str:
+        limits: dict[str, str] = current_app.config["NOX_RATE_LIMITS"]
+        return limits[category]
+
+    return value
+
+
+def limit_blueprint(bp: Blueprint, category: str) -> None:
+    """Apply ``category`` to every route of ``bp`` (once per process)."""
+    name = getattr(bp, "name", "")
+    if name in _limited_blueprints:
+        return
+    limiter.limit(limit_for(category))(bp)
+    _limited_blueprints.add(name)
+
+
+def init_rate_limits(app: Flask, settings: ServiceSettings) -> None:
+    """Configure and bind the limiter to ``app``."""
+    app.config["NOX_RATE_LIMITS"] = {
+        "auth": settings.rate_limit_auth, "market": settings.rate_limit_market,
+        "trading": settings.rate_limit_trading, "ml": settings.rate_limit_ml,
+        "default": settings.rate_limit_default,
+    }  # fmt: skip
+    app.config["RATELIMIT_ENABLED"] = settings.rate_limits_enabled
+    app.config["RATELIMIT_STORAGE_URI"] = settings.redis_url or "memory://"
+    app.config["RATELIMIT_DEFAULT"] = settings.rate_limit_default
+
+    @app.after_request
+    def _retry_after_only_when_limited(response: Response) -> Response:
+        # runs after Flask-Limiter's header injection (registered first, so called last)
+        if response.status_code not in (429, 503):
+            response.headers.pop("Retry-After", None)
+        return response
+
+    limiter.init_app(app)
+
+
+__all__ = ["CATEGORIES", "init_rate_limits", "limit_blueprint", "limit_for", "limiter",
+           "rate_limit_key"]  # fmt: skip
+
+#: Paths never rate-limited (probes, metrics, the API description).
+EXEMPT_PREFIXES = ("/healthz", "/readyz", "/metrics", "/openapi.json", "/docs")
+
+
+@limiter.request_filter
+def _exempt() -> bool:
+    return request.path.startswith(EXEMPT_PREFIXES)

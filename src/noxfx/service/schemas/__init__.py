@@ -1,0 +1,1 @@
+"""Marshmallow schemas of the API (request validation and the OpenAPI document)."""

@@ -1,0 +1,241 @@
+"""Login, MFA login, refresh-token rotation with reuse detection, logout, lockout.
+
+Lockout: each failed password or second-factor check increments ``failed_logins``; from the
+``lockout_threshold``-th failure on, the account is locked for ``lockout_base_seconds`` doubling
+with every further failure (capped at ``lockout_max_seconds``). A success resets the count.
+Unknown e-mails spend the time of a hash verification, and wrong e-mail and wrong password give
+the same answer, so the login does not reveal which accounts exist (the lock message does, once
+an account is under attack: a deliberate trade-off for a clear ``Retry-After``).
+
+Refresh: see :mod:`noxfx.service.models`. The rotation is an atomic conditional UPDATE, so two
+concurrent uses of one token cannot both succeed: the loser is treated as a reuse.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import has_request_context, request
+from sqlalchemy import select, update
+
+from noxfx.service.db import db, utcnow
+from noxfx.service.errors import AccountLocked, AuthenticationFailed
+from noxfx.service.models import RefreshToken, User
+from noxfx.service.runtime import runtime
+from noxfx.service.security.tokens import TokenError, hash_token, new_opaque_token
+from noxfx.service.services import audit
+from noxfx.service.services.mfa import check_second_factor
+
+_BAD_LOGIN = "Invalid e-mail or password."
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    refresh_expires_in: int
+    token_type: str = "Bearer"
+
+
+@dataclass(frozen=True, slots=True)
+class LoginResult:
+    """Either tokens, or (for MFA accounts) the token for the second step."""
+
+    tokens: TokenPair | None = None
+    mfa_token: str | None = None
+
+    @property
+    def mfa_required(self) -> bool:
+        return self.mfa_token is not None
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def login(email: str, password: str) -> LoginResult:
+    """Check the password; tokens, or an MFA challenge when the account has MFA."""
+    rt = runtime()
+    user = find_user_by_email(email)
+    if user is None or not user.is_active:
+        rt.passwords.burn(password)
+        audit.record("login_failed", user.id if user else None, reason="unknown or disabled")
+        db.session.commit()
+        raise AuthenticationFailed(_BAD_LOGIN)
+    now = utcnow()
+    _raise_if_locked(user, now)
+    if not rt.passwords.verify(user.password_hash, password):
+        _failed(user, now, "wrong password")
+        raise AuthenticationFailed(_BAD_LOGIN)
+    if rt.passwords.needs_rehash(user.password_hash):
+        user.password_hash = rt.passwords.hash(password)
+    if user.mfa_enabled:
+        db.session.commit()
+        return LoginResult(mfa_token=rt.tokens.issue_mfa(user.id, rt.settings.mfa_token_minutes))
+    return LoginResult(tokens=_succeeded(user, now, mfa=False))
+
+
+def complete_mfa_login(mfa_token: str, code: str | None, recovery_code: str | None) -> TokenPair:
+    """Second login step: the MFA token plus a TOTP code or a recovery code."""
+    try:
+        user_id = runtime().tokens.verify_mfa(mfa_token)
+    except TokenError as exc:
+        raise AuthenticationFailed(f"{exc.reason} Start again at POST /auth/login.") from exc
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active or not user.mfa_enabled:
+        raise AuthenticationFailed("Start again at POST /auth/login.")
+    now = utcnow()
+    _raise_if_locked(user, now)
+    if not check_second_factor(user, code, recovery_code):
+        _failed(user, now, "wrong second factor")
+        raise AuthenticationFailed("The authentication code is wrong or was already used.")
+    return _succeeded(user, now, mfa=True)
+
+
+def _raise_if_locked(user: User, now: datetime) -> None:
+    if user.locked_until is not None and user.locked_until > now:
+        wait = int((user.locked_until - now).total_seconds()) + 1
+        raise AccountLocked(
+            f"Too many failed logins: this account is locked for {wait} more seconds.", wait
+        )
+
+
+def _failed(user: User, now: datetime, reason: str) -> None:
+    s = runtime().settings
+    user.failed_logins += 1
+    audit.record("login_failed", user.id, reason=reason, failures=user.failed_logins)
+    over = user.failed_logins - s.lockout_threshold
+    if over >= 0:
+        seconds = min(s.lockout_base_seconds * 2**over, s.lockout_max_seconds)
+        user.locked_until = now + timedelta(seconds=seconds)
+        audit.record("account_locked", user.id, seconds=seconds, failures=user.failed_logins)
+    db.session.commit()
+
+
+def _succeeded(user: User, now: datetime, *, mfa: bool) -> TokenPair:
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    pair = start_session(user)
+    audit.record("login_succeeded", user.id, mfa=mfa)
+    db.session.commit()
+    return pair
+
+
+def start_session(user: User) -> TokenPair:
+    """A new login session (refresh family) with its first token pair (caller commits)."""
+    return _issue(user, uuid.uuid4())
+
+
+def _issue(user: User, family_id: uuid.UUID) -> TokenPair:
+    rt = runtime()
+    s = rt.settings
+    raw = new_opaque_token()
+    ua = request.user_agent.string[:256] if has_request_context() else None
+    ip = (request.remote_addr or "")[:64] if has_request_context() else None
+    db.session.add(RefreshToken(
+        user_id=user.id, family_id=family_id, token_hash=hash_token(raw),
+        expires_at=utcnow() + timedelta(days=s.refresh_token_days), user_agent=ua, ip=ip,
+    ))  # fmt: skip
+    access = rt.tokens.issue_access(user.id, family_id, user.token_version, user.role)
+    return TokenPair(
+        access_token=access,
+        refresh_token=raw,
+        expires_in=s.access_token_minutes * 60,
+        refresh_expires_in=s.refresh_token_days * 86400,
+    )
+
+
+def refresh(raw_token: str) -> TokenPair:
+    """Rotate a refresh token: the old one stops working, a new pair is returned.
+
+    A token that was already rotated is a reuse (stolen, or replayed): the whole family is
+    revoked, so both the thief and the owner must log in again.
+    """
+    row = db.session.scalar(
+        select(RefreshToken).where(RefreshToken.token_hash == hash_token(raw_token))
+    )
+    if row is None:
+        raise AuthenticationFailed("Unknown refresh token; log in again.")
+    now = utcnow()
+    if row.revoked_at is not None:
+        raise AuthenticationFailed("This session was revoked; log in again.")
+    if row.rotated_at is not None:
+        _reuse(row)
+    if row.expires_at <= now:
+        raise AuthenticationFailed("The refresh token has expired; log in again.")
+    user = row.user
+    if not user.is_active:
+        raise AuthenticationFailed("This account is disabled.")
+    claimed = db.session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.id == row.id)
+        .where(RefreshToken.rotated_at.is_(None))
+        .where(RefreshToken.revoked_at.is_(None))
+        .values(rotated_at=now)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]  # lost a race with another use
+        db.session.rollback()
+        _reuse(row)
+    pair = _issue(user, row.family_id)
+    db.session.commit()
+    return pair
+
+
+def _reuse(row: RefreshToken) -> None:
+    revoke_family(row.family_id, "reuse")
+    audit.record("refresh_token_reuse", row.user_id, family_id=str(row.family_id))
+    db.session.commit()
+    raise AuthenticationFailed(
+        "This refresh token was already used. Every session of this login has been revoked "
+        "as a precaution; log in again."
+    )
+
+
+def revoke_family(family_id: uuid.UUID, reason: str) -> int:
+    """Revoke every token of one login session (caller commits). Returns rows changed."""
+    result = db.session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == family_id)
+        .where(RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), revoked_reason=reason)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def revoke_all_sessions(user: User, reason: str) -> None:
+    """Revoke every session of ``user`` and invalidate its access tokens (caller commits)."""
+    db.session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.user_id == user.id)
+        .where(RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), revoked_reason=reason)
+    )
+    user.token_version += 1
+
+
+def logout(user: User, session_id: uuid.UUID, *, everywhere: bool = False) -> None:
+    """End this login session (or all of them)."""
+    if everywhere:
+        revoke_all_sessions(user, "logout_all")
+    else:
+        revoke_family(session_id, "logout")
+    audit.record("logout", user.id, everywhere=everywhere)
+    db.session.commit()
+
+
+__all__ = [
+    "LoginResult",
+    "TokenPair",
+    "complete_mfa_login",
+    "find_user_by_email",
+    "login",
+    "logout",
+    "refresh",
+    "revoke_all_sessions",
+    "revoke_family",
+    "start_session",
+]

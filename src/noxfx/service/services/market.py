@@ -1,0 +1,147 @@
+"""Instruments, bars and the last quote, read from the bar store and cached.
+
+Cache keys carry the symbol's *data version*: a digest of the name, mtime and size of each of
+its Parquet files. An import rewrites a file (atomic rename: new mtime/size), so the next request
+builds new keys and never serves bars older than the store. TTLs: quotes
+``cache_ttl_quote_seconds`` (2 s), bar windows ``cache_ttl_bars_seconds``.
+
+The quote is derived from the newest stored bar of the finest stored timeframe (the replay feed,
+NOX's offline default): mid = its close, bid/ask = mid ∓ half the instrument's typical spread,
+time = that bar's close. A live provider will replace this function, not its callers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from noxfx.errors import InsufficientData, InvalidInput
+from noxfx.instruments import Instrument, get_instrument, list_instruments
+from noxfx.service.errors import ValidationFailed
+from noxfx.service.runtime import runtime
+from noxfx.service.services.serialize import dumps, to_jsonable
+from noxfx.timeframes import Timeframe, parse_timeframe
+
+DEFAULT_LIMIT = 500
+MAX_LIMIT = 5000
+
+
+def instruments(kind: str | None = None) -> list[dict[str, Any]]:
+    return [i.as_dict() for i in list_instruments(kind)]
+
+
+def data_version(symbol: str) -> str:
+    """Digest of the stored files of ``symbol`` (changes whenever any of them is rewritten)."""
+    folder = runtime().store.root / symbol
+    parts = []
+    for path in sorted(folder.glob("*.parquet")) if folder.is_dir() else []:
+        st = path.stat()
+        parts.append(f"{path.name}:{st.st_mtime_ns}:{st.st_size}")
+    if not parts:
+        return "empty"
+    return hashlib.sha1("|".join(parts).encode()).hexdigest()[:16]
+
+
+def parse_time(value: str | None, field: str) -> Any:
+    """A UTC ``pd.Timestamp`` from an ISO date/time (naive = UTC), or None."""
+    if value is None or value == "":
+        return None
+    import pandas as pd
+
+    try:
+        ts = pd.Timestamp(value)
+        if pd.isna(ts):
+            raise ValueError(value)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise ValidationFailed(
+            f"{field} is not a date/time.",
+            [{"location": "query", "field": field,
+              "message": f"Not a date/time: {value!r} (use e.g. 2020-01-31 or "
+                         "2020-01-31T12:00:00Z)."}],
+        ) from exc  # fmt: skip
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def resolve(symbol: str, timeframe: str) -> tuple[Instrument, Timeframe]:
+    inst = get_instrument(symbol)
+    try:
+        tf = parse_timeframe(timeframe)
+    except InvalidInput as exc:  # pragma: no cover - the schema validates the timeframe first
+        raise ValidationFailed(str(exc), [{"location": "query", "field": "timeframe",
+                                           "message": str(exc)}]) from exc  # fmt: skip
+    return inst, tf
+
+
+def market_data(symbol: str, timeframe: str, start: str | None, end: str | None,
+                limit: int = DEFAULT_LIMIT) -> bytes:  # fmt: skip
+    """The JSON document of ``GET /market-data/{symbol}``: the last ``limit`` bars in
+    ``[start, end]`` and the current quote (pre-serialised, straight from the cache)."""
+    inst, tf = resolve(symbol, timeframe)
+    lo, hi = parse_time(start, "start"), parse_time(end, "end")
+    if lo is not None and hi is not None and lo > hi:
+        raise ValidationFailed(
+            "start is after end.",
+            [{"location": "query", "field": "start", "message": "Must not be after end."}],
+        )
+    rt = runtime()
+    version = data_version(inst.symbol)
+    key = f"bars:{inst.symbol}:{tf.name}:{lo}:{hi}:{limit}:{version}"
+    bars = rt.cache.get_or_set(key, rt.settings.cache_ttl_bars_seconds,
+                               lambda: _bars_json(inst, tf, lo, hi, limit))  # fmt: skip
+    quote = quote_json(inst.symbol, version)
+    head = dumps({"symbol": inst.symbol, "timeframe": tf.name, "data_version": version})
+    return head[:-1] + b',"quote":' + quote + b',"bars":' + bars + b"}"
+
+
+def _bars_json(inst: Instrument, tf: Timeframe, lo: Any, hi: Any, limit: int) -> bytes:
+    frame = runtime().store.read(inst.symbol, tf, lo, hi)
+    frame = frame.iloc[-limit:]
+    times = [t.isoformat() for t in frame.index]
+    cols = [frame[c].tolist() for c in ("open", "high", "low", "close", "volume")]
+    rows = [{"time": t, "open": o, "high": h, "low": lo_, "close": c, "volume": v}
+            for t, o, h, lo_, c, v in zip(times, *cols, strict=True)]  # fmt: skip
+    return dumps({"count": len(rows), "items": rows})
+
+
+def quote_json(symbol: str, version: str | None = None) -> bytes:
+    rt = runtime()
+    version = version or data_version(symbol)
+    return rt.cache.get_or_set(f"quote:{symbol}:{version}", rt.settings.cache_ttl_quote_seconds,
+                               lambda: dumps(quote(symbol)))  # fmt: skip
+
+
+def quote(symbol: str) -> dict[str, Any]:
+    """The last quote of ``symbol`` from stored bars (see the module docstring)."""
+    import pandas as pd
+
+    inst = get_instrument(symbol)
+    store = runtime().store
+    stored = store.stored_timeframes(inst.symbol)
+    if not stored:
+        raise InsufficientData(f"No {inst.symbol} bars in the store, so no quote. Import some "
+                               "with `noxfx data import` or `noxfx data bootstrap`.")  # fmt: skip
+    tf = stored[0]
+    last = store.info(inst.symbol, tf).last
+    frame = store.read(inst.symbol, tf, start=last)
+    if frame.empty:
+        raise InsufficientData(f"No {inst.symbol} {tf} bars in the store.")
+    close = float(frame["close"].iloc[-1])
+    half = inst.from_pips(inst.typical_spread_pips) / 2
+    return to_jsonable({
+        "symbol": inst.symbol, "bid": inst.round_price(close - half),
+        "ask": inst.round_price(close + half), "mid": close,
+        "spread_pips": inst.typical_spread_pips,
+        "time": frame.index[-1] + pd.Timedelta(seconds=tf.seconds),
+        "source": "stored-bars", "bar_timeframe": tf.name,
+    })  # fmt: skip
+
+
+__all__ = [
+    "DEFAULT_LIMIT",
+    "MAX_LIMIT",
+    "data_version",
+    "instruments",
+    "market_data",
+    "quote",
+    "resolve",
+]

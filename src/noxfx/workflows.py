@@ -1,0 +1,102 @@
+"""Use cases shared by the CLI and the API: read what a job needs from the store, call the pure
+compute core, return its typed result. (The core never touches the store; the shells never
+compute.)"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from noxfx.errors import InsufficientData
+from noxfx.instruments import get_instrument
+from noxfx.timeframes import parse_timeframe
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from noxfx.analysis.report import AnalysisReport
+    from noxfx.data.store import BarStore
+    from noxfx.plans.generator import PlanRequest
+    from noxfx.plans.model import TradingPlan
+
+#: Years of history a plan or analysis reads (enough for the setup's track record).
+HISTORY_YEARS = 5
+#: Higher timeframes by analysed timeframe.
+HIGHER: dict[str, tuple[str, ...]] = {
+    "1m": ("5m", "15m", "1h"), "5m": ("15m", "1h", "4h"), "15m": ("1h", "4h", "1d"),
+    "30m": ("1h", "4h", "1d"), "1h": ("4h", "1d"), "4h": ("1d", "1w"), "1d": ("1w",), "1w": (),
+}  # fmt: skip
+
+
+def load_frames(
+    store: BarStore, symbol: str, timeframe: str, higher: Iterable[str] | None = None
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """The last :data:`HISTORY_YEARS` of ``timeframe`` bars and the higher timeframes up to the
+    same time (each stored or derived)."""
+    import pandas as pd
+
+    sym = get_instrument(symbol).symbol
+    tf = parse_timeframe(timeframe)
+    info_tf = tf if store.path(sym, tf).exists() else None
+    if info_tf is not None:
+        last = store.info(sym, tf).last
+        start = last - pd.DateOffset(years=HISTORY_YEARS) if last is not None else None
+        bars = store.read(sym, tf, start=start)
+    else:
+        bars = store.read(sym, tf)
+        if len(bars):
+            bars = bars[bars.index >= bars.index[-1] - pd.DateOffset(years=HISTORY_YEARS)]
+    if bars.empty:
+        raise InsufficientData(f"No {sym} {tf} bars.")
+    names = HIGHER[tf.name] if higher is None else tuple(higher)
+    frames: dict[str, pd.DataFrame] = {}
+    start = bars.index[0] - pd.DateOffset(years=1)
+    for name in names:
+        try:
+            frames[name] = store.read(sym, name, start=start, end=bars.index[-1])
+        except InsufficientData:
+            continue
+    return bars, frames
+
+
+def prices_at(store: BarStore, symbols: Iterable[str], at: pd.Timestamp) -> dict[str, float]:
+    """Last close at or before ``at`` of each stored symbol among ``symbols``."""
+    from noxfx.instruments import CATALOGUE
+
+    out: dict[str, float] = {}
+    for sym in symbols:
+        if sym not in CATALOGUE or not store.stored_timeframes(sym):
+            continue
+        tf = store.stored_timeframes(sym)[-1]  # coarsest: the cheapest read
+        bars = store.read(sym, tf, end=at)
+        if len(bars):
+            out[sym] = float(bars["close"].iloc[-1])
+    return out
+
+
+def _conversion_symbols(symbol: str, account: str) -> list[str]:
+    inst = get_instrument(symbol)
+    a, q = account.upper(), inst.quote
+    return [q + a, a + q, q + "USD", "USD" + q, a + "USD", "USD" + a]
+
+
+def analysis_for(store: BarStore, symbol: str, timeframe: str,
+                 higher: Iterable[str] | None = None) -> AnalysisReport:  # fmt: skip
+    """The analysis report of ``symbol`` at its last stored bar."""
+    from noxfx.analysis.report import analyze
+
+    bars, frames = load_frames(store, symbol, timeframe, higher)
+    return analyze(symbol, timeframe, bars, frames)
+
+
+def plan_for(store: BarStore, request: PlanRequest) -> TradingPlan:
+    """The trading plan for ``request`` at the symbol's last stored bar."""
+    from noxfx.plans.generator import generate_plan
+
+    bars, frames = load_frames(store, request.symbol, request.timeframe)
+    prices = prices_at(store, _conversion_symbols(request.symbol, request.account_currency),
+                       bars.index[-1])  # fmt: skip
+    return generate_plan(request, bars, frames, prices=prices)
+
+
+__all__ = ["HIGHER", "analysis_for", "load_frames", "plan_for", "prices_at"]

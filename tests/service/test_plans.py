@@ -1,0 +1,72 @@
+"""The specification's POST /trading-strategy and the per-user /plans, on the real sample bars."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from noxfx.data.sample import bootstrap
+from noxfx.data.store import BarStore
+from tests.service.conftest import assert_problem, bearer, new_user
+
+
+@pytest.fixture(scope="module")
+def sample_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("plans-sample") / "bars"
+    bootstrap(BarStore(root))
+    return root
+
+
+@pytest.fixture
+def plan_app(make_app: Any, sample_root: Path, tmp_path: Path) -> Any:
+    home = tmp_path / "home"
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "bars").symlink_to(sample_root, target_is_directory=True)
+    return make_app(home=home)
+
+
+def test_trading_strategy_as_the_specification_calls_it(plan_app: Any) -> None:
+    client = plan_app.test_client()
+    spec_body = {"symbol": "EURUSD", "timeframe": "1h", "risk_tolerance": "medium"}
+    r = client.post("/api/v1/trading-strategy", json=spec_body)
+    assert r.status_code == 200, r.get_json()
+    body = r.get_json()
+    assert 0 <= body["confidence_score"] <= 1
+    plan = body["strategy"]
+    assert plan["symbol"] == "EURUSD" and plan["direction"] in ("LONG", "SHORT", "NO_TRADE")
+    assert body["confidence_score"] == plan["confidence_score"]
+    assert plan["entry"]["price"] > 0 and plan["stop"]["pips"] > 0 and len(plan["targets"]) == 3
+    assert plan["probability"]["cases"] >= 30
+    assert plan["history"]["trades"] > 0
+
+
+def test_trading_strategy_bad_input(plan_app: Any) -> None:
+    client = plan_app.test_client()
+    body = assert_problem(client.post("/api/v1/trading-strategy", json={"symbol": "EURUSX"}), 404)
+    assert "Did you mean EURUSD" in body["detail"]
+    yolo = {"symbol": "EURUSD", "risk_tolerance": "yolo"}
+    bad = assert_problem(client.post("/api/v1/trading-strategy", json=yolo), 422)
+    assert bad["errors"][0]["field"] == "risk_tolerance"
+    missing = assert_problem(client.post("/api/v1/trading-strategy", json={"symbol": "AUDCAD"}),
+                             404)  # fmt: skip
+    assert "AUDCAD" in missing["detail"]
+
+
+def test_plans_are_private(plan_app: Any) -> None:
+    client = plan_app.test_client()
+    _, alice = new_user(client)
+    _, bob = new_user(client)
+    made = client.post("/api/v1/plans", json={"symbol": "GBPUSD"},
+                       headers=bearer(alice["access_token"]))  # fmt: skip
+    assert made.status_code == 201, made.get_json()
+    plan_id = made.get_json()["id"]
+    mine = client.get("/api/v1/plans", headers=bearer(alice["access_token"])).get_json()
+    assert [p["id"] for p in mine] == [plan_id]
+    one = client.get(f"/api/v1/plans/{plan_id}", headers=bearer(alice["access_token"]))
+    assert one.status_code == 200 and one.get_json()["data"]["symbol"] == "GBPUSD"
+    assert_problem(client.get(f"/api/v1/plans/{plan_id}", headers=bearer(bob["access_token"])),
+                   404)  # fmt: skip
+    assert client.get("/api/v1/plans", headers=bearer(bob["access_token"])).get_json() == []
+    assert_problem(client.get("/api/v1/plans"), 401)
