@@ -4,11 +4,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck fmt bench sample clean help
+.PHONY: run serve worker test lint typecheck fmt bench sample clean help
 
 help:
-	@echo "make run    - create .venv, install, load the bundled sample, run the EURUSD 1h job"
+	@echo "make run    - create .venv, install, load the bundled sample, print the EURUSD 1h plan,"
+	@echo "              then serve the API on 127.0.0.1:8000"
 	@echo "make test   - create .venv, install dev dependencies, lint, type-check, run all tests"
+	@echo "              (needs PostgreSQL on 127.0.0.1:5432 db test and Redis on 127.0.0.1:6379)"
 	@echo "make bench  - run the benchmarks (ours next to the peers')"
 
 $(STAMP): pyproject.toml
@@ -20,6 +22,12 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/noxfx run
+
+serve: $(STAMP)
+	$(BIN)/noxfx serve
+
+worker: $(STAMP)
+	$(BIN)/noxfx worker
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts
@@ -38,7 +46,11 @@ fmt: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
 	$(BIN)/python benchmarks/bench_store.py
-	@test ! -f benchmarks/bench_indicators.py || $(BIN)/python benchmarks/bench_indicators.py
+	$(BIN)/python benchmarks/bench_indicators.py
+	$(BIN)/python benchmarks/bench_patterns.py
+	$(BIN)/python benchmarks/bench_analysis.py
+	$(BIN)/python benchmarks/bench_backtest.py
+	$(BIN)/python benchmarks/bench_api.py
 
 sample: $(STAMP)
 	$(BIN)/python scripts/build_sample.py
