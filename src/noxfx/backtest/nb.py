@@ -34,7 +34,8 @@ bar's extremes at the bar's end, so they act from the next (fine) bar on.
 Kernel state is a one-record structured array (:data:`POSITION_DTYPE`); lots are counted as
 whole lot steps (int64) so partial closes never leave floating dust. The order steps on that
 record (open, close, targets, stop moves) and the shared types live in
-:mod:`noxfx.backtest.position_nb`; this module holds the bar loop and the batch kernel.
+:mod:`noxfx.backtest.position_nb`; this module holds the bar loops (one symbol, a batch of
+parameter combinations, a portfolio of symbols on one balance).
 """
 
 from __future__ import annotations

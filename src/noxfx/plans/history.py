@@ -69,14 +69,14 @@ def setup_history(
     # a position closes in parts (50/30/20 %): its R and pips are the lot-weighted means
     g = trades.groupby("trade_id")
     lots = g["lots"].sum()
-    per_trade = pd.DataFrame(
-        {"r": g["r_lots"].sum() / lots, "pips": g["pip_lots"].sum() / lots, "pnl": g["pnl"].sum()}
-    )
-    wins, losses = per_trade["pnl"][per_trade["pnl"] > 0], per_trade["pnl"][per_trade["pnl"] < 0]
+    per_trade = pd.DataFrame({"r": g["r_lots"].sum() / lots, "pips": g["pip_lots"].sum() / lots})
+    # R-multiples and pips do not depend on the account currency (the run values every pair's
+    # quote currency at 1.0): win rate, profit factor and average R come from them
+    wins, losses = per_trade["r"][per_trade["r"] > 0], per_trade["r"][per_trade["r"] < 0]
     history = SetupHistory(
         rule=params.describe(),
         trades=len(per_trade),
-        win_rate=float((per_trade["pnl"] > 0).mean()) if len(per_trade) else None,
+        win_rate=float((per_trade["r"] > 0).mean()) if len(per_trade) else None,
         profit_factor=float(wins.sum() / -losses.sum()) if len(losses) and losses.sum() else None,
         average_r=float(per_trade["r"].mean()) if len(per_trade) else None,
         net_pips=float(per_trade["pips"].sum()),
