@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from noxfx.data.formats import read_file
 from noxfx.plans.generator import PlanRequest, generate_plan
@@ -83,3 +86,23 @@ def test_cross_on_usd_account_uses_conversion(eurusd: pd.DataFrame) -> None:
                          _higher(bars), prices={"EURUSD": 1.11})  # fmt: skip
     assert plan.position.pip_value == pytest.approx(10 / 1.11)
     assert math.isfinite(plan.position.risk_amount)
+
+
+@settings(max_examples=8, deadline=None)
+@given(cut=st.integers(3_000, 31_000), tolerance=st.sampled_from(["low", "medium", "high"]),
+       balance=st.floats(1_000, 1_000_000), risk=st.floats(0.1, 3.0))  # fmt: skip
+def test_plan_properties(
+    eurusd: pd.DataFrame, cut: int, tolerance: str, balance: float, risk: float
+) -> None:
+    """Ordering of levels and the risk budget hold at any time, for any account."""
+    bars = eurusd.iloc[:cut]
+    req = PlanRequest("EURUSD", balance=balance, risk_pct=risk, risk_tolerance=tolerance)
+    plan = generate_plan(req, bars, _higher(bars))
+    sign = 1 if plan.considered_direction == "LONG" else -1
+    levels = [plan.stop.price, plan.entry.price, *[t.price for t in plan.targets]]
+    assert all(sign * (b - a) > 0 for a, b in itertools.pairwise(levels))
+    budget = balance * risk / 100
+    one_step = 0.01 * plan.stop.pips * plan.position.pip_value
+    assert plan.position.risk_amount <= budget + 1e-6
+    if plan.position.lots > 0:
+        assert budget - plan.position.risk_amount < one_step + 1e-6

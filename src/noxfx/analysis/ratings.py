@@ -120,14 +120,25 @@ def _stoch_rsi(close: FloatArray) -> tuple[FloatArray, FloatArray]:
     return np.asarray(k, dtype=np.float64), np.asarray(d, dtype=np.float64)
 
 
+def _indicators(bars: pd.DataFrame) -> pd.DataFrame:
+    """The indicators behind the votes; those without enough bars yet are all-NaN (their votes
+    are left out, as a short history leaves out SMA 200 on TradingView)."""
+    from noxfx.analysis.indicators import column_names, compute, parse_spec
+
+    ready = [s for s in SPECS if parse_spec(s).warmup < len(bars)]
+    ind = compute(bars, ready) if ready else pd.DataFrame(index=bars.index)
+    for col in column_names(list(SPECS)):
+        if col not in ind:
+            ind[col] = np.nan
+    return ind
+
+
 def vote_table(bars: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-bar votes of every constituent (columns :data:`MA_NAMES` + :data:`OSCILLATOR_NAMES`)
     and the indicator values behind them (same index as ``bars``)."""
-    from noxfx.analysis.indicators import compute
-
     if len(bars) < 2:
         raise InsufficientData("ratings need at least 2 bars")
-    ind = compute(bars, list(SPECS))
+    ind = _indicators(bars)
     close = bars["close"].to_numpy(dtype=np.float64)
     col = {c: ind[c].to_numpy(dtype=np.float64) for c in ind.columns}
     votes: dict[str, FloatArray] = {}

@@ -1,0 +1,357 @@
+"""``noxfx ml ...``: train, evaluate, predict, the model registry and drift.
+
+Bars come from the bar store (``noxfx data import``) or, with ``--file``, straight from a bar file
+in any supported format. Models live under ``NOX_HOME/models``. Every number printed is out of
+sample and comes with its sample size; see :mod:`noxfx.ml.validation`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from noxfx.cli._output import emit_json, print_table, stderr_console
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from noxfx.ml.validation import EvaluationReport
+
+app = typer.Typer(
+    help="ML predictions: train, evaluate, predict, registry, drift.", no_args_is_help=True
+)
+
+_SYMBOL = typer.Option(..., "--symbol", "-s", help="Pair, e.g. EURUSD.")
+_TF = typer.Option("1h", "--timeframe", "-t", help="Bar timeframe (1h, 4h, ...).")
+_TARGET = typer.Option("triple_barrier", "--target", help="Label: triple_barrier.")
+_MODEL = typer.Option("lightgbm", "--model", "-m", help="lightgbm | logreg | forest | ensemble.")
+_FILE = typer.Option(None, "--file", "-f", help="Read bars from this file instead of the store.")
+_JSON = typer.Option(False, "--json", help="Print JSON.")
+_HORIZON = typer.Option(24, "--horizon", help="Label horizon in bars.")
+_TP = typer.Option(1.0, "--tp-atr", help="Target distance in ATR(14) multiples.")
+_SL = typer.Option(1.0, "--sl-atr", help="Stop distance in ATR(14) multiples.")
+
+
+def _bars(symbol: str, timeframe: str, file: Path | None) -> pd.DataFrame:
+    """Bars from ``file`` (rows with non-positive prices dropped) or from the store."""
+    if file is None:
+        from noxfx.data.store import BarStore
+
+        return BarStore.default().read(symbol, timeframe)
+    from noxfx.data.formats import read_file
+    from noxfx.errors import InvalidInput
+    from noxfx.timeframes import parse_timeframe
+
+    parsed = read_file(file, symbol=symbol)
+    if parsed.timeframe != parse_timeframe(timeframe):
+        raise InvalidInput(f"{file} holds {parsed.timeframe} bars, not {timeframe}.")
+    frame = parsed.frame.drop(columns="line")
+    prices = frame[["open", "high", "low", "close"]]
+    frame = frame[(prices > 0).all(axis=1)]
+    frame = frame[~frame.index.duplicated(keep="last")].sort_index()
+    return frame
+
+
+def _labels(horizon: int, tp_atr: float, sl_atr: float) -> Any:
+    from noxfx.ml.labels import BarrierConfig
+
+    return BarrierConfig(horizon_bars=horizon, tp_atr=tp_atr, sl_atr=sl_atr)
+
+
+_METRIC_ROWS = (
+    ("n (out of sample)", "n"),
+    ("base rate", "positive_rate"),
+    ("accuracy", "accuracy"),
+    ("majority-class accuracy", "majority_accuracy"),
+    ("balanced accuracy", "balanced_accuracy"),
+    ("ROC AUC", "auc"),
+    ("log loss", "log_loss"),
+    ("Brier", "brier"),
+    ("Brier, base rate", "brier_reference"),
+    ("Brier skill", "brier_skill"),
+    ("ECE", "ece"),
+    ("p-value (iid)", "p_value"),
+    ("n effective", "n_effective"),
+    ("p-value (n effective)", "p_value_effective"),
+)
+
+
+def _report_table(report: EvaluationReport) -> None:
+    rows = []
+    for label, key in _METRIC_ROWS:
+        rows.append({"metric": label, **{s: ev.overall.get(key) for s, ev in report.sides.items()}})
+    for name in ("base_rate", "last_return_sign", "logreg"):
+        for key in ("auc", "brier_skill", "accuracy"):
+            vals = {s: ev.baselines.get(name, {}).get(key) for s, ev in report.sides.items()}
+            if any(v is not None for v in vals.values()):
+                rows.append({"metric": f"baseline {name}: {key}", **vals})
+    for key in ("n_trades", "hit_rate", "mean_r", "mean_r_se", "total_r"):
+        rows.append(
+            {
+                "metric": f"trades EV>0: {key}",
+                **{s: ev.trades.get(key) for s, ev in report.sides.items()},
+            }
+        )
+    title = (
+        f"{report.symbol} {report.timeframe} {report.model}: walk-forward out-of-sample "
+        f"from {report.test_first_utc[:10]}"
+    )
+    print_table(rows, title=title, columns=["metric", *report.sides])
+
+
+@app.command("train")
+def train(
+    symbol: str = _SYMBOL,
+    timeframe: str = _TF,
+    target: str = _TARGET,
+    model: str = _MODEL,
+    file: Path | None = _FILE,
+    horizon: int = _HORIZON,
+    tp_atr: float = _TP,
+    sl_atr: float = _SL,
+    promote: bool = typer.Option(
+        False, "--promote", help="Make it the champion (default: only when there is none)."
+    ),
+    json_out: bool = _JSON,
+) -> None:
+    """Evaluate (purged walk-forward), train and store a model; print its out-of-sample scores."""
+    from noxfx.ml.registry import ModelRegistry
+    from noxfx.ml.training import train_model
+
+    bars = _bars(symbol, timeframe, file)
+    stderr_console().print(f"training on {len(bars):,} bars ...")
+    trained = train_model(
+        bars,
+        symbol=symbol,
+        timeframe=timeframe,
+        target=target,
+        model=model,
+        labels=_labels(horizon, tp_atr, sl_atr),
+    )
+    registry = ModelRegistry.default()
+    version = registry.save(trained)
+    made_champion = promote or registry.champion(symbol, timeframe, target) is None
+    if made_champion:
+        registry.promote(symbol, timeframe, version, target)
+    out = {
+        "version": version,
+        "champion": made_champion,
+        "path": registry.folder(symbol, timeframe, target) / version,
+        "metrics": trained.metrics,
+    }
+    if json_out:
+        emit_json(out)
+        return
+    if trained.evaluation is not None:
+        _report_table(trained.evaluation)
+    typer.echo(f"stored {version}{' (champion)' if made_champion else ''} in {out['path']}")
+
+
+@app.command("evaluate")
+def evaluate(
+    symbol: str = _SYMBOL,
+    timeframe: str = _TF,
+    model: str = _MODEL,
+    file: Path | None = _FILE,
+    horizon: int = _HORIZON,
+    tp_atr: float = _TP,
+    sl_atr: float = _SL,
+    folds: int = typer.Option(5, "--folds", help="Walk-forward test blocks."),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Report JSON path (default ml-evaluation-SYMBOL-TF-MODEL.json)."
+    ),
+    json_out: bool = _JSON,
+) -> None:
+    """Purged walk-forward evaluation with baselines; writes the report JSON, prints a table."""
+    from noxfx.ml._json import dumps
+    from noxfx.ml.validation import WalkForwardConfig
+    from noxfx.ml.validation import evaluate as run_evaluation
+
+    bars = _bars(symbol, timeframe, file)
+    stderr_console().print(f"evaluating on {len(bars):,} bars ...")
+    report = run_evaluation(
+        bars,
+        symbol=symbol,
+        timeframe=timeframe,
+        model=model,
+        labels=_labels(horizon, tp_atr, sl_atr),
+        config=WalkForwardConfig(n_folds=folds),
+    )
+    path = out or Path(f"ml-evaluation-{report.symbol}-{report.timeframe}-{model}.json")
+    path.write_text(dumps(report.as_dict()), encoding="utf-8")
+    if json_out:
+        emit_json(report.as_dict())
+        return
+    _report_table(report)
+    for note in report.notes:
+        typer.echo(f"- {note}")
+    typer.echo(f"report written to {path}")
+
+
+@app.command("predict")
+def predict(
+    symbol: str = typer.Argument(..., help="Pair, e.g. EURUSD."),
+    timeframe: str = _TF,
+    target: str = _TARGET,
+    version: str | None = typer.Option(None, "--version", help="Model version (default champion)."),
+    spread_pips: float | None = typer.Option(None, "--spread-pips", help="Round-trip cost, pips."),
+    file: Path | None = _FILE,
+    json_out: bool = _JSON,
+) -> None:
+    """Calibrated P(target before stop) for a long and a short entered at the next open."""
+    from noxfx.ml.predict import predict as run_predict
+    from noxfx.ml.registry import ModelRegistry
+
+    bars = _bars(symbol, timeframe, file)
+    pred = run_predict(
+        symbol,
+        timeframe,
+        bars,
+        ModelRegistry.default(),
+        target=target,
+        version=version,
+        spread_pips=spread_pips,
+    )
+    if json_out:
+        emit_json(pred.as_dict())
+        return
+    fields = (
+        ("P(target before stop)", "probability"),
+        ("break-even P", "break_even_probability"),
+        ("EV after costs (R)", "expected_value_r"),
+        ("cost (R)", "cost_r"),
+        ("stop (pips)", "stop_pips"),
+        ("target (pips)", "target_pips"),
+        ("calibration n", "n_calibration"),
+        ("skill shown out of sample", "oos_skill"),
+    )
+    sides = {"long": pred.long, "short": pred.short}
+    rows: list[dict[str, Any]] = [
+        {"": label, **{k: getattr(v, attr) for k, v in sides.items()}} for label, attr in fields
+    ]
+    for label, key in (("OOS n", "n"), ("OOS Brier skill", "brier_skill"), ("OOS AUC", "auc")):
+        rows.append({"": label, **{k: v.oos.get(key) for k, v in sides.items()}})
+    for i in range(3):
+        rows.append(
+            {
+                "": f"feature #{i + 1} (log-odds)",
+                **{
+                    k: (
+                        f"{v.top_features[i].feature} {v.top_features[i].contribution:+.3f}"
+                        if len(v.top_features) > i
+                        else None
+                    )
+                    for k, v in sides.items()
+                },
+            }
+        )
+    title = (
+        f"{pred.symbol} {pred.timeframe} as of {pred.as_of:%Y-%m-%d %H:%M} UTC, "
+        f"horizon {pred.horizon_bars} bars, model {pred.model_version}"
+    )
+    print_table(rows, title=title, columns=["", "long", "short"])
+
+
+@app.command("models")
+def models(
+    symbol: str | None = typer.Option(None, "--symbol", "-s", help="Only this pair."),
+    json_out: bool = _JSON,
+) -> None:
+    """Stored model versions, champions marked."""
+    from noxfx.ml.registry import ModelRegistry
+
+    rows = ModelRegistry.default().list(symbol)
+    if json_out:
+        emit_json(rows)
+    elif rows:
+        print_table(rows, title="ML models (Brier skill: walk-forward out of sample)")
+    else:
+        typer.echo("no models yet: `noxfx ml train --symbol EURUSD --timeframe 1h`")
+
+
+@app.command("promote")
+def promote(
+    symbol: str = typer.Argument(..., help="Pair, e.g. EURUSD."),
+    version: str = typer.Argument(..., help="Version to make the champion."),
+    timeframe: str = _TF,
+    target: str = _TARGET,
+) -> None:
+    """Make a stored version the champion."""
+    from noxfx.ml.registry import ModelRegistry
+
+    ModelRegistry.default().promote(symbol, timeframe, version, target)
+    typer.echo(f"{version} is now the champion")
+
+
+@app.command("rollback")
+def rollback(
+    symbol: str = typer.Argument(..., help="Pair, e.g. EURUSD."),
+    timeframe: str = _TF,
+    target: str = _TARGET,
+) -> None:
+    """Restore the previous champion."""
+    from noxfx.ml.registry import ModelRegistry
+
+    version = ModelRegistry.default().rollback(symbol, timeframe, target)
+    typer.echo(f"rolled back: {version} is the champion again")
+
+
+@app.command("retrain")
+def retrain(
+    symbol: str = typer.Argument(..., help="Pair, e.g. EURUSD."),
+    timeframe: str = _TF,
+    target: str = _TARGET,
+    model: str = _MODEL,
+    window_bars: int = typer.Option(2000, "--window-bars", help="Out-of-sample comparison bars."),
+    file: Path | None = _FILE,
+    json_out: bool = _JSON,
+) -> None:
+    """Train a challenger; promote it only if it beats the champion on recent unseen bars."""
+    from noxfx.ml.registry import ModelRegistry
+    from noxfx.ml.registry import retrain as run_retrain
+
+    bars = _bars(symbol, timeframe, file)
+    result = run_retrain(
+        bars,
+        symbol=symbol,
+        timeframe=timeframe,
+        registry=ModelRegistry.default(),
+        target=target,
+        model=model,
+        window_bars=window_bars,
+    )
+    if json_out:
+        emit_json(result.as_dict())
+    else:
+        print_table(
+            [{"field": k, "value": v} for k, v in result.as_dict().items()], title="Retrain"
+        )
+
+
+@app.command("drift")
+def drift(
+    symbol: str = typer.Argument(..., help="Pair, e.g. EURUSD."),
+    timeframe: str = _TF,
+    target: str = _TARGET,
+    recent_bars: int = typer.Option(1500, "--recent-bars", help="Recent bars for the PSI."),
+    file: Path | None = _FILE,
+    json_out: bool = _JSON,
+) -> None:
+    """Feature drift (PSI vs training) and recent Brier score of the champion."""
+    from noxfx.ml.drift import drift_report
+    from noxfx.ml.registry import ModelRegistry
+
+    trained = ModelRegistry.default().load(symbol, timeframe, target)
+    report = drift_report(trained, _bars(symbol, timeframe, file), recent_bars=recent_bars)
+    if json_out:
+        emit_json(report.as_dict())
+        return
+    print_table(report.features[:15], title=f"PSI, last {report.recent_bars} bars (top 15)")
+    print_table(
+        [{"side": s, **v} for s, v in report.performance.items()],
+        title="Forecasts after the training data",
+    )
+    for flag in report.flags or ["no drift flags"]:
+        typer.echo(f"- {flag}")
