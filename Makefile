@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run serve worker test lint typecheck fmt bench sample clean help
+.PHONY: run serve worker serve-stack test lint typecheck fmt bench sample clean help
 
 help:
 	@echo "make run    - create .venv, install, load the bundled sample, print the EURUSD 1h plan,"
@@ -28,6 +28,9 @@ serve: $(STAMP)
 
 worker: $(STAMP)
 	$(BIN)/noxfx worker
+
+serve-stack: $(STAMP)
+	deploy/serve-stack.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts
