@@ -96,7 +96,20 @@ def plan_for(store: BarStore, request: PlanRequest) -> TradingPlan:
     bars, frames = load_frames(store, request.symbol, request.timeframe)
     prices = prices_at(store, _conversion_symbols(request.symbol, request.account_currency),
                        bars.index[-1])  # fmt: skip
-    return generate_plan(request, bars, frames, prices=prices)
+    ml = ml_prediction_for(request.symbol, request.timeframe, bars)
+    return generate_plan(request, bars, frames, prices=prices, ml_prediction=ml)
+
+
+def ml_prediction_for(symbol: str, timeframe: str, bars: pd.DataFrame) -> object | None:
+    """The champion model's prediction at the last bar, or None when no model is trained."""
+    from noxfx.errors import NoxError
+    from noxfx.ml.predict import predict
+    from noxfx.ml.registry import ModelRegistry
+
+    try:
+        return predict(symbol, timeframe, bars, ModelRegistry.default())
+    except NoxError:
+        return None
 
 
 __all__ = ["HIGHER", "analysis_for", "load_frames", "plan_for", "prices_at"]

@@ -18,6 +18,7 @@ from noxfx.cli import analysis as analysis_cli
 from noxfx.cli import data as data_cli
 from noxfx.cli import formula as formula_cli
 from noxfx.cli import indicators as indicators_cli
+from noxfx.cli import ml as ml_cli
 from noxfx.cli import plans as plans_cli
 from noxfx.cli import risk as risk_cli
 from noxfx.cli import server as server_cli
@@ -58,6 +59,7 @@ register_providers(app, data_cli.app)
 app.add_typer(indicators_cli.app, name="indicators")
 app.add_typer(risk_cli.app, name="risk")
 app.add_typer(formula_cli.app, name="formula")
+app.add_typer(ml_cli.app, name="ml")
 
 
 def _debug() -> bool:

@@ -132,16 +132,18 @@ def generate_plan(
     prices: Mapping[str, float] | None = None,
     account_state: AccountState | None = None,
     ml_probability: tuple[float | None, float | None, str, int] | None = None,
+    ml_prediction: Any = None,
 ) -> TradingPlan:
     """The plan for ``request`` on ``bars`` (the request's timeframe, UTC bar open times).
 
     ``prices`` (symbol -> price at the same time) convert the pip value into the account currency
     for crosses; ``ml_probability`` is ``(p_long, p_short, model_version, oos_cases)`` from a
-    calibrated model when one exists.
+    calibrated model for exactly the plan's barriers; ``ml_prediction`` (a
+    :class:`noxfx.ml.predict.Prediction`) is reported in the rationale and warnings. Its barriers
+    (1 x ATR target and stop, 24 bars) are not the plan's, so it does not replace the setup's own
+    probability.
     """
     from noxfx.analysis.report import analyze
-    from noxfx.risk.conversion import margin_required, pip_value_per_lot
-    from noxfx.risk.sizing import fixed_fractional
 
     inst = get_instrument(request.symbol)
     tf = parse_timeframe(request.timeframe)
@@ -168,32 +170,14 @@ def generate_plan(
 
     warnings: list[str] = []
     missing: list[str] = []
-    reasons: list[str] = []
     prices = dict(prices or {})
     prices.setdefault(inst.symbol, quote.mid)
     state = account_state or AccountState(request.balance, request.balance)
     guard = protection(state)
     warnings.extend(guard.reasons)
     risk_pct = request.risk_pct if request.risk_pct is not None else params.default_risk_pct
-    try:
-        pip_value = pip_value_per_lot(inst.symbol, request.account_currency, prices)
-    except InsufficientData as exc:
-        missing.append(str(exc))
-        pip_value = float("nan")
-    if np.isfinite(pip_value):
-        size = fixed_fractional(request.balance, risk_pct, stop.pips, pip_value,
-                                contract_size=inst.contract_size,
-                                multiplier=guard.multiplier)  # fmt: skip
-        try:
-            margin = margin_required(inst.symbol, size.units, request.account_currency, prices,
-                                     request.leverage)  # fmt: skip
-        except InsufficientData:
-            margin = None
-        position = PositionPlan(size.lots, size.units, size.risk_amount, size.risk_pct,
-                                pip_value, margin, request.leverage, list(size.notes))  # fmt: skip
-    else:
-        position = PositionPlan(0.0, 0.0, 0.0, 0.0, float("nan"), None, request.leverage,
-                                ["pip value unknown in the account currency"])  # fmt: skip
+    position = _position(request, inst, stop, risk_pct, prices, guard.multiplier, missing)
+    pip_value = position.pip_value
 
     history, empirical = _history(bars, signals, params, inst, quote.spread_pips, missing)
     probability = _probability(considered_long, ml_probability, empirical)
@@ -205,24 +189,23 @@ def generate_plan(
     ev_r = None if p is None else p * TARGET_R[0] - (1 - p) - cost_r
     ev_account = None if ev_r is None else ev_r * position.risk_amount
 
-    if not (long_signal or short_signal):
-        reasons.append(f"no setup: rating {float(last['rating']):+.2f} is inside "
-                       f"±{params.threshold:g} or the higher timeframes disagree")  # fmt: skip
-    if p is None:
-        reasons.append("no probability estimate for this setup")
-    elif ev_r is not None and ev_r <= 0:
-        reasons.append(f"expected value after costs is {ev_r:+.3f} R (not positive)")
-    elif p - break_even < params.min_edge:
-        reasons.append(
-            f"edge {100 * (p - break_even):+.1f} pts over the {100 * break_even:.1f} % "
-            f"break-even is below the {100 * params.min_edge:g} pts this tolerance needs"
-        )
+    reasons = _no_trade_reasons(
+        long_signal or short_signal, float(last["rating"]), params, p, ev_r, break_even
+    )
     if not guard.allowed:
         reasons.append("drawdown protection: " + "; ".join(guard.reasons))
     if position.lots == 0.0:
         reasons.append("the risk budget buys less than the minimum lot")
     direction: Direction = "NO_TRADE" if reasons else ("LONG" if considered_long else "SHORT")
     rationale = _rationale(report, last, probability, history, inst)
+    if ml_prediction is not None:
+        rationale.append(_ml_statement(ml_prediction))
+        if not (ml_prediction.long.oos_skill or ml_prediction.short.oos_skill):
+            warnings.append(f"ML model {ml_prediction.model_version} shows no out-of-sample "
+                            "skill over the base rate: its probabilities are calibrated but "
+                            "not an edge")  # fmt: skip
+    else:
+        missing.append("ML prediction: no trained model (run `noxfx ml train`)")
     risk_score = _risk_score(bars, _atr_series(bars), quote.spread_pips, inst, as_of,
                              guard.multiplier, warnings)  # fmt: skip
     side = "below" if considered_long else "above"
@@ -240,6 +223,51 @@ def generate_plan(
         invalidation=invalidation, warnings=warnings, missing_inputs=missing,
         no_trade_reasons=reasons, account_currency=request.account_currency.upper(),
     )  # fmt: skip
+
+
+def _position(
+    request: PlanRequest, inst: Instrument, stop: StopLoss, risk_pct: float,
+    prices: Mapping[str, float], multiplier: float, missing: list[str],
+) -> PositionPlan:  # fmt: skip
+    """Fixed-fractional size with the pip value in the account currency, and its margin."""
+    from noxfx.risk.conversion import margin_required, pip_value_per_lot
+    from noxfx.risk.sizing import fixed_fractional
+
+    try:
+        pip_value = pip_value_per_lot(inst.symbol, request.account_currency, prices)
+    except InsufficientData as exc:
+        missing.append(str(exc))
+        return PositionPlan(0.0, 0.0, 0.0, 0.0, float("nan"), None, request.leverage,
+                            ["pip value unknown in the account currency"])  # fmt: skip
+    size = fixed_fractional(request.balance, risk_pct, stop.pips, pip_value,
+                            contract_size=inst.contract_size, multiplier=multiplier)  # fmt: skip
+    try:
+        margin: float | None = margin_required(inst.symbol, size.units, request.account_currency,
+                                               prices, request.leverage)  # fmt: skip
+    except InsufficientData:
+        margin = None
+    return PositionPlan(size.lots, size.units, size.risk_amount, size.risk_pct, pip_value,
+                        margin, request.leverage, list(size.notes))  # fmt: skip
+
+
+def _no_trade_reasons(
+    signal: bool, rating: float, params: SetupParams, p: float | None, ev_r: float | None,
+    break_even: float,
+) -> list[str]:  # fmt: skip
+    reasons = []
+    if not signal:
+        reasons.append(f"no setup: rating {rating:+.2f} is inside ±{params.threshold:g} or the "
+                       "higher timeframes disagree")  # fmt: skip
+    if p is None:
+        reasons.append("no probability estimate for this setup")
+    elif ev_r is not None and ev_r <= 0:
+        reasons.append(f"expected value after costs is {ev_r:+.3f} R (not positive)")
+    elif p - break_even < params.min_edge:
+        reasons.append(
+            f"edge {100 * (p - break_even):+.1f} pts over the {100 * break_even:.1f} % "
+            f"break-even is below the {100 * params.min_edge:g} pts this tolerance needs"
+        )
+    return reasons
 
 
 def _atr_series(bars: pd.DataFrame) -> pd.Series:
@@ -276,6 +304,15 @@ def _probability(
         return Probability(p, "setup history (same rule, past trades, costs included)", False, n,
                            _wilson(p, n))  # fmt: skip
     return Probability(None, "none", False, 0, None)
+
+
+def _ml_statement(pred: Any) -> Statement:
+    lg, sh = pred.long, pred.short
+    return Statement(
+        f"ML {pred.model_version}: P(1 ATR target before 1 ATR stop in {pred.horizon_bars} bars) "
+        f"long/short, calibrated on {lg.n_calibration} cases",
+        f"{lg.probability:.3f}/{sh.probability:.3f}",
+    )
 
 
 def _rationale(
