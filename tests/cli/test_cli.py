@@ -34,7 +34,9 @@ def home(tmp_path: Path) -> Path:
 def test_help_lists_every_command(home: Path) -> None:
     out = noxfx("--help", home=home)
     assert out.returncode == 0
-    for cmd in ("instruments", "timeframes", "run", "data", "indicators"):
+    for cmd in ("instruments", "timeframes", "run", "data", "indicators", "formula", "analyze",
+                "plan", "scan", "risk", "backtest", "optimize", "strategies", "ml", "serve",
+                "worker", "providers", "quote"):  # fmt: skip
         assert cmd in out.stdout
     data = noxfx("data", "--help", home=home)
     for cmd in ("import", "list", "show", "validate", "bootstrap"):

@@ -15,6 +15,7 @@ import typer
 
 from noxfx import __version__
 from noxfx.cli import analysis as analysis_cli
+from noxfx.cli import backtest as backtest_cli
 from noxfx.cli import data as data_cli
 from noxfx.cli import formula as formula_cli
 from noxfx.cli import indicators as indicators_cli
@@ -53,6 +54,7 @@ def _root(
 register_misc(app)
 analysis_cli.register(app)
 plans_cli.register(app)
+backtest_cli.register(app)
 server_cli.register(app)
 app.add_typer(data_cli.app, name="data")
 register_providers(app, data_cli.app)
