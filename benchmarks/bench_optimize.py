@@ -35,12 +35,13 @@ import math
 import time
 import warnings
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import talib
+
+# the 1m bar builder and SMA crossings are shared with the engine benchmark beside this file
+from bench_backtest import STOP, TARGET, crossings, real_m1, tiled_bars  # type: ignore[import-not-found]
 
 from noxfx.backtest import BacktestConfig, Signals
 from noxfx.backtest.optimize import optimize, space_for
@@ -48,11 +49,7 @@ from noxfx.backtest.parameters import Parameter
 from noxfx.backtest.strategy import Amount, Exits, Strategy, TargetLevel
 from noxfx.backtest.strategy_spec import strategy_from_dict
 from noxfx.backtest.sweep import evaluate_combinations
-from noxfx.data.formats import read_file
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared/data/histdata"
-FILES = ("DAT_ASCII_EURUSD_M1_201701.csv.gz", "DAT_ASCII_EURUSD_M1_201702.csv.gz")
-STOP, TARGET = 0.002, 0.004
 FASTS, SLOWS = tuple(range(5, 15)), tuple(range(20, 70, 5))
 COMBOS = [{"fast": f, "slow": s} for f in FASTS for s in SLOWS]
 CONFIG = BacktestConfig(symbol="EURUSD", spread_pips=0.0, lots=0.1, initial_balance=1e9)
@@ -69,33 +66,6 @@ SPEC = {
     "exit_long": "cross_under(sma(close, fast), sma(close, slow))",
     "exits": {"stop": {"percent": STOP * 100}, "target": {"percent": TARGET * 100}},
 }  # fmt: skip
-
-
-def real_m1() -> pd.DataFrame:
-    parts = [read_file(SHARED / f).frame.drop(columns="line") for f in FILES]
-    return pd.concat(parts)[["open", "high", "low", "close"]]
-
-
-def tiled_bars(real: pd.DataFrame, n: int) -> pd.DataFrame:
-    """``n`` 1m bars replaying the real bars' de-meaned returns and intrabar shapes."""
-    close = real["close"].to_numpy()
-    log_ret = np.diff(np.log(close), prepend=np.log(close[0]))
-    log_ret -= log_ret.mean()
-    reps = math.ceil(n / len(real))
-    new_close = close[0] * np.exp(np.cumsum(np.tile(log_ret, reps)[:n]))
-    ratio = {c: np.tile(real[c].to_numpy() / close, reps)[:n] for c in ("open", "high", "low")}
-    index = pd.date_range("2010-01-04 00:00", periods=n, freq="1min", tz="UTC", name="time")
-    frame = pd.DataFrame({c: new_close * r for c, r in ratio.items()}, index=index)
-    frame["close"] = new_close
-    frame["high"] = frame[["open", "high", "close"]].max(axis=1)
-    frame["low"] = frame[["open", "low", "close"]].min(axis=1)
-    return frame[["open", "high", "low", "close"]]
-
-
-def crossings(close: np.ndarray, fast: int, slow: int) -> tuple[np.ndarray, np.ndarray]:
-    f, s = talib.SMA(close, fast), talib.SMA(close, slow)
-    pf, ps = np.r_[np.nan, f[:-1]], np.r_[np.nan, s[:-1]]
-    return (f > s) & (pf <= ps), (f < s) & (pf >= ps)
 
 
 class TalibCross(Strategy):

@@ -40,7 +40,7 @@ def rate_limit_key() -> str:
 limiter = Limiter(
     key_func=rate_limit_key,
     headers_enabled=True,
-    strategy="fixed-window",
+    strategy="moving-window",  # no burst at window edges, and no clock-aligned reset
     swallow_errors=True,
     in_memory_fallback_enabled=True,
     key_prefix="nox",
