@@ -140,3 +140,35 @@ def test_module_import_is_light() -> None:
             f"print(','.join(m for m in {heavy} if m in sys.modules))")  # fmt: skip
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_intrabar_resolution_from_stored_minutes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--intrabar 1m: the 15m bars are derived from real minutes, which also decide stop vs
+    target inside a bar; without it the stop is assumed first (never better for the trader)."""
+    from noxfx.config import get_settings
+    from noxfx.data.importer import import_files
+
+    shared = Path(__file__).resolve().parents[2].parent / "shared/data/histdata"
+    if not shared.exists():
+        pytest.fail(f"real test data missing: {shared}")
+    home = tmp_path / "home"
+    import_files(BarStore(home / "bars"), [shared])
+    monkeypatch.setenv("NOX_HOME", str(home))
+    get_settings.cache_clear()
+    app = typer.Typer()
+
+    @app.callback()
+    def _root() -> None:
+        """test app"""
+
+    register(app)
+    runner = CliRunner()
+    args = ["backtest", "--strategy", "sma_cross", "--symbol", "EURUSD", "-t", "15m",
+            "--param", "fast=5", "--param", "slow=20", "--json"]  # fmt: skip
+    plain = _ok(runner.invoke(app, args))
+    fine = _ok(runner.invoke(app, [*args, "--intrabar", "1m"]))
+    get_settings.cache_clear()
+    assert plain["metrics"]["trades"] > 50 and fine["metrics"]["trades"] > 50
+    assert fine["metrics"]["net_profit"] >= plain["metrics"]["net_profit"] - 1e-6

@@ -349,10 +349,13 @@ class Strategy:
         config: BacktestConfig | None = None,
         *,
         trade_from: pd.Timestamp | str | None = None,
+        fine_bars: pd.DataFrame | None = None,
     ) -> BacktestResult:
         """Simulate this strategy. ``trade_from``: bars before it only warm the indicators up
         (signals are computed on all bars, trading starts at the first bar at or after it; ATR
-        exit distances are computed by the engine on the traded bars only)."""
+        exit distances are computed by the engine on the traded bars only). ``fine_bars``:
+        finer bars of the same symbol (e.g. 1m) to decide which of a stop and a target one bar
+        touched first, and to move trailing stops inside the bar."""
         from noxfx.backtest.engine import simulate
 
         values = self.resolve_params(params)
@@ -363,7 +366,7 @@ class Strategy:
         start = trading_start(pd.DatetimeIndex(bars.index), trade_from)
         if start:
             bars, signals = bars.iloc[start:], slice_signals(signals, start)
-        return simulate(bars, signals, config)
+        return simulate(bars, signals, config, fine_bars=fine_bars)
 
     def describe(self) -> dict[str, Any]:
         """A plain description (parameters, exits, filters) for listings and reports."""

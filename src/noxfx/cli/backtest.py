@@ -171,6 +171,12 @@ def backtest(
     slippage: float = _SLIPPAGE,
     account_currency: str = _ACCOUNT,
     trades: bool = typer.Option(False, "--trades", help="Include every trade in --json."),
+    intrabar: str | None = typer.Option(
+        None,
+        "--intrabar",
+        help="Finer stored timeframe (e.g. 1m) that decides which of stop "
+        "and target a bar hit first (default: the stop, conservatively).",
+    ),
     json_out: bool = _JSON,
     report: Path | None = _REPORT,
 ) -> None:
@@ -182,7 +188,12 @@ def backtest(
     values = strat.resolve_params(_params(param))
     bars = _bars(symbol, timeframe, start, end)
     config = _config(symbol, balance, risk, lots, spread, commission, slippage, account_currency)
-    result = strat.backtest(bars, values, config)
+    fine = None
+    if intrabar is not None:
+        from noxfx.data.store import BarStore
+
+        fine = BarStore.default().read(symbol, intrabar, bars.index[0], bars.index[-1])
+    result = strat.backtest(bars, values, config, fine_bars=fine)
     config = result.config
     metrics = result.metrics.as_dict()
     title = f"{strat.name} {config.symbol} {timeframe}"
