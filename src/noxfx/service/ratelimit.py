@@ -87,6 +87,10 @@ def init_rate_limits(app: Flask, settings: ServiceSettings) -> None:
             response.headers.pop("Retry-After", None)
         return response
 
+    # The limiter is module level (bound to each app with init_app), and Flask-Limiter keeps
+    # its "storage is dead, count in the memory fallback" flag across init_app calls: an app
+    # built after one whose Redis went away would split its counts between two storages.
+    limiter._storage_dead = False
     limiter.init_app(app)
 
 
