@@ -163,7 +163,15 @@ def test_openapi_document(client: Any) -> None:
     assert "application/problem+json" in errors["404"]["content"]
     assert "429" in errors and "default" in errors
     assert "BearerAuth" in spec["components"]["securitySchemes"]
-    assert client.get("/docs").status_code == 200
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    page = docs.get_data(as_text=True)
+    assert "cdn.jsdelivr" not in page  # renders offline: assets come from this server
+    for asset in ("swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js"):
+        assert f"/docs/assets/{asset}" in page
+        r = client.get(f"/docs/assets/{asset}")
+        assert r.status_code == 200 and len(r.data) > 1000
+    assert "/docs/assets/{filename}" not in paths
 
 
 def test_portfolio(client: Any) -> None:

@@ -21,6 +21,25 @@ from noxfx.service.settings import ServiceSettings
 _HTTP_METHODS = {"get", "put", "post", "delete", "patch", "options", "head"}
 
 
+def _local_swagger_ui(app: APIFlask) -> None:
+    """Serve the Swagger UI assets from the installed ``swagger-ui-bundle`` package, so
+    ``/docs`` renders offline (APIFlask's default points at a CDN)."""
+    from flask import send_from_directory
+    from swagger_ui_bundle import swagger_ui_path
+
+    prefix = "/docs/assets"
+    app.config.update(
+        SWAGGER_UI_CSS=f"{prefix}/swagger-ui.css",
+        SWAGGER_UI_BUNDLE_JS=f"{prefix}/swagger-ui-bundle.js",
+        SWAGGER_UI_STANDALONE_PRESET_JS=f"{prefix}/swagger-ui-standalone-preset.js",
+    )
+
+    @app.get(f"{prefix}/<path:filename>")
+    @app.doc(hide=True)
+    def swagger_asset(filename: str) -> Any:
+        return send_from_directory(swagger_ui_path, filename, max_age=86_400)
+
+
 def create_app(settings: ServiceSettings | None = None) -> APIFlask:
     """A fully wired app for ``settings`` (default: from the environment).
 
@@ -50,6 +69,7 @@ def create_app(settings: ServiceSettings | None = None) -> APIFlask:
 
     app = APIFlask("noxfx.service", title="NOX API", version=__version__,
                    spec_path="/openapi.json", docs_path="/docs")  # fmt: skip
+    _local_swagger_ui(app)
     app.config.update(
         SECRET_KEY=secret,
         MAX_CONTENT_LENGTH=1 << 20,
