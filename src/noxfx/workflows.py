@@ -37,15 +37,13 @@ def load_frames(
 
     sym = get_instrument(symbol).symbol
     tf = parse_timeframe(timeframe)
-    info_tf = tf if store.path(sym, tf).exists() else None
-    if info_tf is not None:
+    start = None
+    if store.path(sym, tf).exists():  # stored: read only the years needed (footer gives the end)
         last = store.info(sym, tf).last
         start = last - pd.DateOffset(years=HISTORY_YEARS) if last is not None else None
-        bars = store.read(sym, tf, start=start)
-    else:
-        bars = store.read(sym, tf)
-        if len(bars):
-            bars = bars[bars.index >= bars.index[-1] - pd.DateOffset(years=HISTORY_YEARS)]
+    bars = store.read(sym, tf, start=start)
+    if len(bars):
+        bars = bars[bars.index >= bars.index[-1] - pd.DateOffset(years=HISTORY_YEARS)]
     if bars.empty:
         raise InsufficientData(f"No {sym} {tf} bars.")
     names = HIGHER[tf.name] if higher is None else tuple(higher)
@@ -59,8 +57,11 @@ def load_frames(
     return bars, frames
 
 
-def prices_at(store: BarStore, symbols: Iterable[str], at: pd.Timestamp) -> dict[str, float]:
-    """Last close at or before ``at`` of each stored symbol among ``symbols``."""
+def prices_at(
+    store: BarStore, symbols: Iterable[str], at: pd.Timestamp | None = None
+) -> dict[str, float]:
+    """Last close at or before ``at`` (default: the latest) of each stored symbol among
+    ``symbols``, for currency conversions."""
     from noxfx.instruments import CATALOGUE
 
     out: dict[str, float] = {}

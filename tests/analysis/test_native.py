@@ -134,8 +134,7 @@ def test_supertrend(bars: pd.DataFrame, hlc: tuple[np.ndarray, ...], n: int, mul
     assert (frame[label].to_numpy()[direction == -1] >= close[direction == -1]).all()
 
 
-@pytest.mark.skipif(not hasattr(talib, "SUPERTREND"), reason="TA-Lib build without SUPERTREND")
-def test_supertrend_matches_talib_supertrend_where_available(hlc: tuple[np.ndarray, ...]) -> None:
+def test_supertrend_matches_talib_supertrend(hlc: tuple[np.ndarray, ...]) -> None:
     line, direction = native.supertrend(*hlc, 10, 3.0)
     talib_line, talib_trend = talib.SUPERTREND(*hlc, 10, 3.0)
     _close(line, talib_line)

@@ -15,13 +15,11 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from backtesting import Backtest, Strategy
+from backtesting.lib import crossover
+from backtesting.test import EURUSD, SMA
 
 from noxfx.backtest import BacktestConfig, Signals, simulate
-
-backtesting = pytest.importorskip("backtesting")
-from backtesting import Backtest, Strategy  # noqa: E402
-from backtesting.lib import crossover  # noqa: E402
-from backtesting.test import EURUSD, SMA  # noqa: E402
 
 UNITS = 10_000  # = 0.1 lot
 STOP, TARGET = 0.002, 0.004  # fractions of the signal bar's close

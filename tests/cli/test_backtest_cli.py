@@ -40,6 +40,14 @@ def run(sample_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Invoke]:
 
     monkeypatch.setenv("NOX_HOME", str(sample_home))
     get_settings.cache_clear()
+    invoke = _invoker()
+
+    yield invoke
+    get_settings.cache_clear()
+
+
+def _invoker() -> Invoke:
+    """Run the backtest commands in-process on an app registered like ``noxfx.cli`` does."""
     app = typer.Typer()
 
     @app.callback()
@@ -52,8 +60,7 @@ def run(sample_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Invoke]:
     def invoke(*args: str) -> Result:
         return runner.invoke(app, list(args))
 
-    yield invoke
-    get_settings.cache_clear()
+    return invoke
 
 
 def _ok(result: Result) -> Any:
@@ -164,18 +171,11 @@ def test_intrabar_resolution_from_stored_minutes(
     )
     monkeypatch.setenv("NOX_HOME", str(home))
     get_settings.cache_clear()
-    app = typer.Typer()
-
-    @app.callback()
-    def _root() -> None:
-        """test app"""
-
-    register(app)
-    runner = CliRunner()
+    invoke = _invoker()
     args = ["backtest", "--strategy", str(strategy), "--symbol", "EURUSD", "-t", "15m",
             "--json", "--trades"]  # fmt: skip
-    plain = _ok(runner.invoke(app, args))
-    fine = _ok(runner.invoke(app, [*args, "--intrabar", "1m"]))
+    plain = _ok(invoke(*args))
+    fine = _ok(invoke(*args, "--intrabar", "1m"))
     get_settings.cache_clear()
 
     def wins(out: Any) -> int:

@@ -147,6 +147,26 @@ def client(app: Any) -> FlaskClient:
     return app.test_client()
 
 
+@pytest.fixture(scope="session")
+def sample_bars(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled sample of real bars, loaded once into a bar store (copy it to write)."""
+    from noxfx.data.sample import bootstrap
+    from noxfx.data.store import BarStore
+
+    root = tmp_path_factory.mktemp("sample") / "bars"
+    bootstrap(BarStore(root))
+    return root
+
+
+@pytest.fixture
+def market_app(make_app: Callable[..., Any], sample_bars: Path, tmp_path: Path) -> Any:
+    """An app whose NOX_HOME holds the sample bars (read-only, linked)."""
+    home = tmp_path / "home"
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "bars").symlink_to(sample_bars, target_is_directory=True)
+    return make_app(home=home)
+
+
 # ---------------------------------------------------------------------------- helpers
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}

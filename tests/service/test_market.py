@@ -8,25 +8,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from noxfx.data.sample import bootstrap
 from noxfx.data.store import BarStore
 from tests.service.conftest import assert_problem
-
-
-@pytest.fixture(scope="session")
-def sample_bars(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bundled sample loaded once into a bar store (copied per test that writes)."""
-    root = tmp_path_factory.mktemp("sample") / "bars"
-    bootstrap(BarStore(root))
-    return root
-
-
-@pytest.fixture
-def market_app(make_app: Any, sample_bars: Path, tmp_path: Path) -> Any:
-    home = tmp_path / "home"
-    home.mkdir(parents=True, exist_ok=True)
-    (home / "bars").symlink_to(sample_bars, target_is_directory=True)
-    return make_app(home=home)
 
 
 def test_instruments(client: Any) -> None:

@@ -2,33 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-import pytest
-
-from noxfx.data.sample import bootstrap
-from noxfx.data.store import BarStore
 from tests.service.conftest import assert_problem, bearer, new_user
 
 
-@pytest.fixture(scope="module")
-def sample_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("plans-sample") / "bars"
-    bootstrap(BarStore(root))
-    return root
-
-
-@pytest.fixture
-def plan_app(make_app: Any, sample_root: Path, tmp_path: Path) -> Any:
-    home = tmp_path / "home"
-    home.mkdir(parents=True, exist_ok=True)
-    (home / "bars").symlink_to(sample_root, target_is_directory=True)
-    return make_app(home=home)
-
-
-def test_trading_strategy_as_the_specification_calls_it(plan_app: Any) -> None:
-    client = plan_app.test_client()
+def test_trading_strategy_as_the_specification_calls_it(market_app: Any) -> None:
+    client = market_app.test_client()
     spec_body = {"symbol": "EURUSD", "timeframe": "1h", "risk_tolerance": "medium"}
     r = client.post("/api/v1/trading-strategy", json=spec_body)
     assert r.status_code == 200, r.get_json()
@@ -42,8 +22,8 @@ def test_trading_strategy_as_the_specification_calls_it(plan_app: Any) -> None:
     assert plan["history"]["trades"] > 0
 
 
-def test_trading_strategy_bad_input(plan_app: Any) -> None:
-    client = plan_app.test_client()
+def test_trading_strategy_bad_input(market_app: Any) -> None:
+    client = market_app.test_client()
     body = assert_problem(client.post("/api/v1/trading-strategy", json={"symbol": "EURUSX"}), 404)
     assert "Did you mean EURUSD" in body["detail"]
     yolo = {"symbol": "EURUSD", "risk_tolerance": "yolo"}
@@ -54,8 +34,8 @@ def test_trading_strategy_bad_input(plan_app: Any) -> None:
     assert "AUDCAD" in missing["detail"]
 
 
-def test_plans_are_private(plan_app: Any) -> None:
-    client = plan_app.test_client()
+def test_plans_are_private(market_app: Any) -> None:
+    client = market_app.test_client()
     _, alice = new_user(client)
     _, bob = new_user(client)
     made = client.post("/api/v1/plans", json={"symbol": "GBPUSD"},

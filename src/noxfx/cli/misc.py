@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import typer
 
 from noxfx.cli._output import emit_json, print_table
+
+if TYPE_CHECKING:
+    from noxfx.data.store import BarStore
+    from noxfx.plans.model import TradingPlan
 
 
 def register(app: typer.Typer) -> None:
@@ -83,12 +89,12 @@ def run(
         serve_api(host="127.0.0.1", port=port, workers=None, dev=False)
 
 
-def _print_run(store: object, loaded: list[dict[str, object]], plan: object) -> None:
+def _print_run(store: BarStore, loaded: list[dict[str, Any]], plan: TradingPlan) -> None:
     from noxfx.cli._output import stderr_console
     from noxfx.cli.data import print_dataset_table
     from noxfx.cli.plans import print_plan
 
     if loaded:
         stderr_console().print(f"[green]loaded the bundled sample: {len(loaded)} datasets[/]")
-        print_dataset_table(store.datasets(), f"Bar store {store.root}")  # type: ignore[attr-defined]
-    print_plan(plan.as_dict())  # type: ignore[attr-defined]
+        print_dataset_table(store.datasets(), f"Bar store {store.root}")
+    print_plan(plan.as_dict())

@@ -36,14 +36,15 @@ def size(
 ) -> None:
     """Size a position from the stop distance, with the pip value in the account currency."""
     from noxfx.data.store import BarStore
-    from noxfx.data.summary import latest_prices
     from noxfx.errors import InsufficientData, InvalidInput
     from noxfx.instruments import get_instrument
     from noxfx.risk import sizing
     from noxfx.risk.conversion import margin_required, pip_value_per_lot
+    from noxfx.workflows import prices_at
 
     inst = get_instrument(symbol)
-    prices = latest_prices(BarStore.default())
+    store = BarStore.default()
+    prices = prices_at(store, store.symbols())
     if price is not None:
         prices[inst.symbol] = price
     pip_value = pip_value_per_lot(inst.symbol, account_currency, prices)
@@ -91,7 +92,6 @@ def report(
 ) -> None:
     """Exposure per currency, correlation and one-bar VaR/CVaR of a portfolio."""
     from noxfx.data.store import BarStore
-    from noxfx.data.summary import latest_prices
     from noxfx.errors import InvalidInput
     from noxfx.risk.exposure import (
         Position,
@@ -99,6 +99,7 @@ def report(
         currency_exposure,
         value_at_risk,
     )
+    from noxfx.workflows import prices_at
 
     try:
         spec = json.loads(portfolio.read_text())
@@ -107,7 +108,7 @@ def report(
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise InvalidInput(f"{portfolio}: not a portfolio file ({exc}).") from exc
     store = BarStore.default()
-    prices = latest_prices(store)
+    prices = prices_at(store, store.symbols())
     symbols = sorted({p.symbol.upper() for p in positions})
     closes = {s: store.read(s, timeframe)["close"] for s in symbols}
     exposure = currency_exposure(positions, prices, account)
