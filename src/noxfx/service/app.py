@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from apiflask import APIFlask
+from flask.sessions import SessionInterface
 
 from noxfx import __version__
 from noxfx.data.store import BarStore
@@ -70,6 +71,7 @@ def create_app(settings: ServiceSettings | None = None) -> APIFlask:
     app = APIFlask("noxfx.service", title="NOX API", version=__version__,
                    spec_path="/openapi.json", docs_path="/docs")  # fmt: skip
     _local_swagger_ui(app)
+    app.session_interface = _NoCookieSessions()
     app.config.update(
         SECRET_KEY=secret,
         MAX_CONTENT_LENGTH=1 << 20,
@@ -132,6 +134,17 @@ def create_app(settings: ServiceSettings | None = None) -> APIFlask:
     app.register_blueprint(health_bp)
     app.spec_processor(_problem_json_in_spec)
     return app
+
+
+class _NoCookieSessions(SessionInterface):
+    """The API authenticates with bearer tokens and never uses Flask's cookie session: every
+    request gets the read-only null session (no cookie parsing or signing per request)."""
+
+    def open_session(self, app: Any, request: Any) -> None:
+        return None
+
+    def save_session(self, app: Any, session: Any, response: Any) -> None:
+        return None
 
 
 def _strict_query_parameters() -> None:

@@ -4,6 +4,12 @@ Callers build keys that include the *data version* of what they cache (see
 ``services/market.py``), so new bars make new keys and stale entries simply age out. A Redis
 outage degrades to "no cache" (logged), never to an error response. :meth:`Cache.get_or_set`
 computes a missing value once per process even when many threads ask at the same moment.
+
+With Redis, each process also keeps a small in-process copy (the *near cache*) of what it
+read or wrote, for at most ``near_ttl_seconds`` (default 5 s, never longer than the entry's own
+TTL). Entries are immutable per key (the key carries the data version), so the near copy can
+never disagree with Redis; it only saves the network round trip on hot keys (a cached
+market-data request drops from two Redis round trips to none).
 """
 
 from __future__ import annotations
@@ -78,23 +84,36 @@ class RedisBackend:
 class Cache:
     """The service cache (see the module docstring)."""
 
-    def __init__(self, backend: _Backend) -> None:
+    def __init__(self, backend: _Backend, near: MemoryBackend | None = None,
+                 near_ttl_seconds: float = 5.0) -> None:  # fmt: skip
         self.backend = backend
+        self.near = near
+        self.near_ttl_seconds = near_ttl_seconds
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
         self.hits = 0
         self.misses = 0
 
     @classmethod
-    def from_url(cls, redis_url: str | None) -> Cache:
-        return cls(RedisBackend(redis_url) if redis_url else MemoryBackend())
+    def from_url(cls, redis_url: str | None, near_ttl_seconds: float = 5.0) -> Cache:
+        """Redis with a near cache when ``redis_url`` is set, else one in-process store."""
+        if redis_url:
+            return cls(RedisBackend(redis_url), MemoryBackend(512), near_ttl_seconds)
+        return cls(MemoryBackend())
 
-    def get(self, key: str) -> bytes | None:
-        try:
-            value = self.backend.get(key)
-        except Exception as exc:  # a cache outage must not fail the request
-            log.warning("cache get failed: %s", exc)
-            return None
+    def get(self, key: str, ttl_seconds: float | None = None) -> bytes | None:
+        """The value under ``key`` or None. ``ttl_seconds``: the entry's TTL when known (a
+        near copy then lives no longer than that)."""
+        value = self.near.get(key) if self.near is not None else None
+        if value is None:
+            try:
+                value = self.backend.get(key)
+            except Exception as exc:  # a cache outage must not fail the request
+                log.warning("cache get failed: %s", exc)
+                return None
+            if value is not None and self.near is not None:
+                near_ttl = min(ttl_seconds or self.near_ttl_seconds, self.near_ttl_seconds)
+                self.near.set(key, value, near_ttl)
         if value is None:
             self.misses += 1
         else:
@@ -102,6 +121,8 @@ class Cache:
         return value
 
     def set(self, key: str, value: bytes, ttl_seconds: float) -> None:
+        if self.near is not None:
+            self.near.set(key, value, min(ttl_seconds, self.near_ttl_seconds))
         try:
             self.backend.set(key, value, ttl_seconds)
         except Exception as exc:
@@ -109,13 +130,13 @@ class Cache:
 
     def get_or_set(self, key: str, ttl_seconds: float, compute: Callable[[], bytes]) -> bytes:
         """The cached value, or ``compute()`` stored for ``ttl_seconds`` (once per process)."""
-        value = self.get(key)
+        value = self.get(key, ttl_seconds)
         if value is not None:
             return value
         with self._locks_guard:
             lock = self._locks.setdefault(key, threading.Lock())
         with lock:
-            value = self.get(key)  # another thread may have filled it meanwhile
+            value = self.get(key, ttl_seconds)  # another thread may have filled it meanwhile
             if value is None:
                 value = compute()
                 self.set(key, value, ttl_seconds)
@@ -125,6 +146,8 @@ class Cache:
         return value
 
     def clear(self) -> None:
+        if self.near is not None:
+            self.near.clear()
         try:
             self.backend.clear()
         except Exception as exc:

@@ -3,10 +3,11 @@
 Each blueprint module names its category in ``RATE_LIMIT`` (``auth`` 5/min, ``market`` 100/min,
 ``trading`` 50/min, ``ml`` 20/min, ``default`` 300/min; all configurable, see
 :class:`~noxfx.service.settings.ServiceSettings`); every route of the blueprint then has its own
-counter at that rate. Storage is Redis when ``NOX_REDIS_URL`` is set (shared by all workers),
-memory otherwise; if Redis fails the limiter falls back to memory rather than erroring.
-Responses carry ``X-RateLimit-Limit``, ``X-RateLimit-Remaining``, ``X-RateLimit-Reset`` and, on
-429, ``Retry-After``.
+counter at that rate. Storage is Redis when ``NOX_REDIS_URL`` is set (shared by all workers; one
+round trip per request, see :mod:`noxfx.service.limits_storage`), memory otherwise; if Redis
+fails the limiter falls back to memory rather than erroring. Responses carry
+``X-RateLimit-Limit``, ``X-RateLimit-Remaining``, ``X-RateLimit-Reset`` and, on 429,
+``Retry-After``.
 """
 
 from __future__ import annotations
@@ -77,7 +78,12 @@ def init_rate_limits(app: Flask, settings: ServiceSettings) -> None:
         "default": settings.rate_limit_default,
     }  # fmt: skip
     app.config["RATELIMIT_ENABLED"] = settings.rate_limits_enabled
-    app.config["RATELIMIT_STORAGE_URI"] = settings.redis_url or "memory://"
+    if settings.redis_url:
+        from noxfx.service import limits_storage  # noqa: F401  (registers nox+redis://)
+
+        app.config["RATELIMIT_STORAGE_URI"] = "nox+" + settings.redis_url
+    else:
+        app.config["RATELIMIT_STORAGE_URI"] = "memory://"
     app.config["RATELIMIT_DEFAULT"] = settings.rate_limit_default
 
     @app.after_request

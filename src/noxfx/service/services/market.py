@@ -13,6 +13,8 @@ time = that bar's close. A live provider will replace this function, not its cal
 from __future__ import annotations
 
 import hashlib
+import time
+from pathlib import Path
 from typing import Any
 
 from noxfx.errors import InsufficientData, InvalidInput
@@ -31,15 +33,33 @@ def instruments(kind: str | None = None) -> list[dict[str, Any]]:
 
 
 def data_version(symbol: str) -> str:
-    """Digest of the stored files of ``symbol`` (changes whenever any of them is rewritten)."""
+    """Digest of the stored files of ``symbol`` (changes whenever any of them is rewritten).
+
+    The store only ever replaces files by renaming into the symbol's folder, which updates the
+    folder's mtime; so the digest is recomputed only when that mtime moves. A folder changed in
+    the last two seconds is always re-read (file-system clocks are coarse: two renames within
+    one tick can leave the same mtime; git guards its index against the same race).
+    """
     folder = runtime().store.root / symbol
-    parts = []
-    for path in sorted(folder.glob("*.parquet")) if folder.is_dir() else []:
-        st = path.stat()
-        parts.append(f"{path.name}:{st.st_mtime_ns}:{st.st_size}")
-    if not parts:
+    try:
+        st = folder.stat()
+    except OSError:
         return "empty"
-    return hashlib.sha1("|".join(parts).encode()).hexdigest()[:16]
+    stamp = (st.st_ino, st.st_mtime_ns)
+    known = _versions.get(folder)
+    if known is not None and known[0] == stamp:
+        return known[1]
+    parts = []
+    for path in sorted(folder.glob("*.parquet")):
+        fst = path.stat()
+        parts.append(f"{path.name}:{fst.st_mtime_ns}:{fst.st_size}")
+    version = hashlib.sha1("|".join(parts).encode()).hexdigest()[:16] if parts else "empty"
+    if time.time_ns() - st.st_mtime_ns > 2_000_000_000:
+        _versions[folder] = (stamp, version)
+    return version
+
+
+_versions: dict[Path, tuple[tuple[int, int], str]] = {}
 
 
 def parse_time(value: str | None, field: str) -> Any:
