@@ -20,6 +20,11 @@ def test_trading_strategy_as_the_specification_calls_it(market_app: Any) -> None
     assert plan["entry"]["price"] > 0 and plan["stop"]["pips"] > 0 and len(plan["targets"]) == 3
     assert plan["probability"]["cases"] >= 30
     assert plan["history"]["trades"] > 0
+    # served from cached bytes: exactly what the documented schema would have produced
+    from noxfx.service.schemas.plans import TradingStrategyOut
+
+    assert TradingStrategyOut().dump(body) == body
+    assert client.post("/api/v1/trading-strategy", json=spec_body).data == r.data
 
 
 def test_trading_strategy_bad_input(market_app: Any) -> None:

@@ -37,3 +37,36 @@ def test_predictions_need_a_paid_role_and_a_model(market_app: Any) -> None:
         client.get("/api/v1/predictions/EURUSD", headers=bearer(tokens["access_token"])), 404
     )
     assert "noxfx ml train" in body["detail"]
+
+
+def test_predictions_from_the_champion_cached_per_model_and_data_version(
+    market_app: Any,
+) -> None:
+    """A model trained on the real sample, promoted in the app's registry: the endpoint serves
+    its calibrated probabilities, caches them, and a newly promoted model changes the answer."""
+    from noxfx.ml.training import train_model
+    from noxfx.ml.validation import WalkForwardConfig
+
+    rt = market_app.extensions["nox"]
+    bars = rt.store.read("EURUSD", "1h").iloc[-4000:]
+    versions = []
+    for rounds in (20, 30):
+        trained = train_model(bars.iloc[:-500], symbol="EURUSD", timeframe="1h",
+                              validation=WalkForwardConfig(n_folds=2),
+                              model_params={"rounds": rounds})  # fmt: skip
+        versions.append(rt.models.save(trained))
+    rt.models.promote("EURUSD", "1h", versions[0])
+    client = market_app.test_client()
+    email, tokens = new_user(client)
+    make_admin(market_app, email)
+    url, auth = "/api/v1/predictions/EURUSD?timeframe=1h", bearer(tokens["access_token"])
+    first = client.get(url, headers=auth)
+    assert first.status_code == 200, first.data[:300]
+    body = first.get_json()
+    assert body["model_version"] == versions[0] and body["symbol"] == "EURUSD"
+    for side in ("long", "short"):
+        assert 0 < body[side]["probability"] < 1 and body[side]["n_calibration"] > 0
+    hits = rt.cache.hits
+    assert client.get(url, headers=auth).data == first.data and rt.cache.hits == hits + 1
+    rt.models.promote("EURUSD", "1h", versions[1])
+    assert client.get(url, headers=auth).get_json()["model_version"] == versions[1]

@@ -47,6 +47,7 @@ def create_app(settings: ServiceSettings | None = None) -> APIFlask:
     Raises :class:`~noxfx.service.settings.ConfigurationError` in production mode without a
     real secret key. Runs ``alembic upgrade head`` unless ``auto_migrate`` is off.
     """
+    from noxfx.ml.registry import ModelRegistry
     from noxfx.service.api import register_blueprints
     from noxfx.service.cache import Cache
     from noxfx.service.db import db
@@ -120,6 +121,7 @@ def create_app(settings: ServiceSettings | None = None) -> APIFlask:
         jobs=jobs,
         store=BarStore(settings.bars_dir),
         redis=redis_client,
+        models=ModelRegistry(settings.home.expanduser() / "models"),
     )
     init_rate_limits(app, settings)
     if settings.cors_origins.strip():

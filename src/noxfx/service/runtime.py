@@ -14,6 +14,7 @@ from typing import Any
 from flask import current_app
 
 from noxfx.data.store import BarStore
+from noxfx.ml.registry import ModelRegistry
 from noxfx.service.cache import Cache
 from noxfx.service.jobs import JobRunner
 from noxfx.service.mail import Mailer
@@ -36,6 +37,7 @@ class Runtime:
     jobs: JobRunner
     store: BarStore
     redis: Any | None  # redis.Redis when NOX_REDIS_URL is set
+    models: ModelRegistry  # NOX_HOME/models: trained ML models and their champions
 
     def close(self) -> None:
         self.jobs.close()

@@ -71,6 +71,7 @@ class ServiceSettings(Settings):
     cache_ttl_quote_seconds: float = Field(default=2.0, gt=0)
     cache_ttl_bars_seconds: float = Field(default=60.0, gt=0)
     cache_ttl_analysis_seconds: float = Field(default=60.0, gt=0)
+    cache_ttl_prediction_seconds: float = Field(default=900.0, gt=0)
 
     job_backend: Literal["auto", "thread", "celery"] = Field(
         default="auto", description="auto: Celery when NOX_REDIS_URL is set, else threads."

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from apiflask import APIBlueprint
+from flask import Response
 
+from noxfx.service.api import json_bytes
 from noxfx.service.auth import token_auth
 from noxfx.service.schemas.signals import PredictionOut, TimeframeQuery
 from noxfx.service.security.permissions import roles_with
@@ -21,5 +23,5 @@ RATE_LIMIT = "ml"
 @bp.output(PredictionOut)
 @bp.doc(summary="P(target before stop) for long and short, with out-of-sample figures",
         responses=[403, 404])  # fmt: skip
-def prediction(symbol: str, query: dict[str, Any]) -> dict[str, Any]:
-    return signals.prediction(symbol, query["timeframe"])
+def prediction(symbol: str, query: dict[str, Any]) -> Response:
+    return json_bytes(signals.prediction_json(symbol, query["timeframe"]))

@@ -19,15 +19,24 @@ from noxfx.service.services.serialize import dumps
 
 def plan_document(body: dict[str, Any]) -> dict[str, Any]:
     """The TradingPlan for ``body`` (see :class:`~noxfx.service.schemas.plans.PlanIn`)."""
+    result: dict[str, Any] = json.loads(_plan_json(body))
+    return result
+
+
+def _cache_key(kind: str, body: dict[str, Any]) -> tuple[str, str, str]:
+    """(cache key, symbol, timeframe) of a plan request; the key carries the data version."""
     inst, tf = resolve(body["symbol"], body.get("timeframe", "1h"))
-    rt = runtime()
     parts = [inst.symbol, tf.name, body.get("risk_tolerance", "medium"), body.get("balance"),
              body.get("account_currency", "USD"), body.get("risk_pct")]  # fmt: skip
-    key = "plan:" + ":".join(str(p) for p in parts) + f":{data_version(inst.symbol)}"
-    raw = rt.cache.get_or_set(key, rt.settings.cache_ttl_analysis_seconds,
-                              lambda: dumps(_generate(inst.symbol, tf.name, body)))  # fmt: skip
-    result: dict[str, Any] = json.loads(raw)
-    return result
+    key = f"{kind}:" + ":".join(str(p) for p in parts) + f":{data_version(inst.symbol)}"
+    return key, inst.symbol, tf.name
+
+
+def _plan_json(body: dict[str, Any]) -> bytes:
+    key, symbol, timeframe = _cache_key("plan", body)
+    rt = runtime()
+    return rt.cache.get_or_set(key, rt.settings.cache_ttl_analysis_seconds,
+                               lambda: dumps(_generate(symbol, timeframe, body)))  # fmt: skip
 
 
 def _generate(symbol: str, timeframe: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -48,6 +57,15 @@ def trading_strategy(body: dict[str, Any]) -> dict[str, Any]:
     return {"symbol": plan["symbol"], "timeframe": plan["timeframe"],
             "direction": plan["direction"], "confidence_score": plan["confidence_score"],
             "strategy": plan}  # fmt: skip
+
+
+def trading_strategy_json(body: dict[str, Any]) -> bytes:
+    """:func:`trading_strategy` as JSON bytes, cached like the plan (the hot path of
+    ``POST /trading-strategy``: no parse and re-serialisation per request)."""
+    key, _, _ = _cache_key("strategy", body)
+    rt = runtime()
+    return rt.cache.get_or_set(key, rt.settings.cache_ttl_analysis_seconds,
+                               lambda: dumps(trading_strategy(body)))  # fmt: skip
 
 
 def create_plan(user: User, body: dict[str, Any]) -> Plan:
@@ -71,4 +89,11 @@ def get_plan(user: User, plan_id: uuid.UUID) -> Plan:
     return plan
 
 
-__all__ = ["create_plan", "get_plan", "list_plans", "plan_document", "trading_strategy"]
+__all__ = [
+    "create_plan",
+    "get_plan",
+    "list_plans",
+    "plan_document",
+    "trading_strategy",
+    "trading_strategy_json",
+]

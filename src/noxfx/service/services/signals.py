@@ -6,8 +6,8 @@ from typing import Any
 
 from noxfx.service.errors import NotFound
 from noxfx.service.runtime import runtime
-from noxfx.service.services.market import resolve
-from noxfx.service.services.serialize import to_jsonable
+from noxfx.service.services.market import data_version, resolve
+from noxfx.service.services.serialize import dumps, to_jsonable
 
 
 def rating(symbol: str, timeframe: str) -> dict[str, Any]:
@@ -31,16 +31,30 @@ def indicators(symbol: str, timeframe: str, specs: list[str], limit: int) -> dic
             "rows": rows}  # fmt: skip
 
 
-def prediction(symbol: str, timeframe: str) -> dict[str, Any]:
-    from noxfx.workflows import ml_prediction_for
+def prediction_json(symbol: str, timeframe: str) -> bytes:
+    """The champion model's prediction at the last stored bar, as JSON bytes, cached for
+    ``cache_ttl_prediction_seconds`` (15 min) per data version *and* champion version (new bars
+    or a promoted model make a new key)."""
+    from noxfx.ml.registry import ModelNotFound
 
     inst, tf = resolve(symbol, timeframe)
-    bars = runtime().store.read(inst.symbol, tf)
-    pred = ml_prediction_for(inst.symbol, tf.name, bars)
-    if pred is None:
+    rt = runtime()
+    champion = rt.models.champion(inst.symbol, tf.name)
+    if champion is None:
         raise NotFound(f"No trained model for {inst.symbol} {tf.name}: run `noxfx ml train`.")
-    result: dict[str, Any] = to_jsonable(pred)
-    return result
+    key = f"prediction:{inst.symbol}:{tf.name}:{champion}:{data_version(inst.symbol)}"
+
+    def compute() -> bytes:
+        from noxfx.ml.predict import predict
+
+        bars = rt.store.read(inst.symbol, tf)
+        try:
+            pred = predict(inst.symbol, tf.name, bars, rt.models, version=champion)
+        except ModelNotFound as exc:
+            raise NotFound(str(exc)) from exc
+        return dumps(pred)
+
+    return rt.cache.get_or_set(key, rt.settings.cache_ttl_prediction_seconds, compute)
 
 
-__all__ = ["indicators", "prediction", "rating"]
+__all__ = ["indicators", "prediction_json", "rating"]
