@@ -151,9 +151,12 @@ def test_alg_none_wrong_key_wrong_alg_and_expired_tokens_are_rejected(
     with app.app_context():
         from noxfx.service.runtime import runtime
 
-        past = datetime.now(UTC) - timedelta(minutes=16)
         expired = runtime().tokens.issue_access(
-            uuid.UUID(claims["sub"]), uuid.UUID(claims["sid"]), claims["tv"], "basic", now=past
+            uuid.UUID(claims["sub"]),
+            uuid.UUID(claims["sid"]),
+            claims["tv"],
+            "basic",
+            lifetime=timedelta(minutes=-1),
         )
     refresh_as_access = tokens["refresh_token"]
     cases = {
@@ -286,3 +289,24 @@ def test_change_password(client: Any) -> None:
     assert ok.status_code == 204
     assert_problem(client.get("/api/v1/users/me", headers=h), 401)
     assert login(client, email, "another passphrase 77")["access_token"]
+
+
+def test_access_tokens_are_flask_jwt_extended_tokens_with_our_claims(app: Any, client: Any) -> None:
+    """Made and read by Flask-JWT-Extended (HS256 only, header tokens), carrying the session
+    claims; an MFA challenge token is not accepted as an access token."""
+    from flask_jwt_extended import decode_token
+
+    _, tokens = new_user(client)
+    header = jwt.get_unverified_header(tokens["access_token"])
+    assert header["alg"] == "HS256"
+    with app.app_context():
+        claims = decode_token(tokens["access_token"])
+        assert app.config["JWT_DECODE_ALGORITHMS"] == ["HS256"]
+        from noxfx.service.runtime import runtime
+
+        mfa = runtime().tokens.issue_mfa(uuid.UUID(claims["sub"]), 5)
+    assert claims["type"] == "access" and claims["typ"] == "access"
+    assert {"sub", "sid", "tv", "role", "jti", "iat", "exp"} <= set(claims)
+    assert claims["exp"] - claims["iat"] == 15 * 60
+    body = assert_problem(client.get("/api/v1/users/me", headers=bearer(mfa)), 401)
+    assert body["detail"] == "Expected an access token."

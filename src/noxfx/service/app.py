@@ -109,9 +109,11 @@ def create_app(settings: ServiceSettings | None = None) -> APIFlask:
         jobs = CeleryRunner(settings.redis_url)
     else:
         jobs = ThreadRunner(app, settings.job_threads)
+    tokens = TokenService(secret, settings.jwt_algorithm, settings.access_token_minutes)
+    tokens.init_app(app)
     app.extensions[EXTENSION_KEY] = Runtime(
         settings=settings,
-        tokens=TokenService(secret, settings.jwt_algorithm, settings.access_token_minutes),
+        tokens=tokens,
         passwords=PasswordHashing(
             settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism
         ),
