@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from noxfx.backtest import BacktestConfig, Distance, Signals, simulate
 from noxfx.backtest.config import Target
@@ -284,3 +286,29 @@ def test_unknown_strategy_and_parameter_errors(tmp_path: Path) -> None:
         load_strategy("sma_cross").resolve_params({"foo": 1})
     with pytest.raises(InvalidInput, match="whole number"):
         load_strategy("sma_cross").resolve_params({"fast": 2.5})
+
+
+_SPEC_KEYS = st.sampled_from(["name", "type", "parameters", "entry_long", "entry_short",
+                              "exit_long", "exit_short", "exits", "filters", "direction",
+                              "constraints", "define", "settings", "description", "x"])  # fmt: skip
+_JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.text(max_size=8) | _SPEC_KEYS, inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(_SPEC_KEYS, _JSONISH, max_size=6))
+def test_any_json_strategy_is_built_or_refused_with_a_clear_error(spec: dict[str, object]) -> None:
+    """The API accepts inline strategies from users: whatever JSON comes, the answer is a
+    strategy or an InvalidInput-style NOX error (a 422), never another exception (a 500)."""
+    import contextlib
+
+    from noxfx.errors import NoxError
+
+    with contextlib.suppress(NoxError):
+        strategy_from_dict(spec, source="api")

@@ -66,35 +66,21 @@ def _params(specs: list[str] | None) -> dict[str, float]:
 
 
 def _bars(symbol: str, timeframe: str, start: str | None, end: str | None) -> pd.DataFrame:
+    from noxfx.backtest.runs import require_bars
     from noxfx.data.store import BarStore
-    from noxfx.errors import InsufficientData
 
-    bars = BarStore.default().read(symbol, timeframe, start, end)
-    if len(bars) < 50:
-        raise InsufficientData(
-            f"Only {len(bars)} {symbol} {timeframe} bars in that range; a backtest needs more."
-        )
-    return bars
+    return require_bars(BarStore.default().read(symbol, timeframe, start, end), symbol, timeframe)
 
 
 def _config(
     symbol: str, balance: float, risk: float | None, lots: float, spread: float | None,
     commission: float, slippage: float, account: str,
 ) -> BacktestConfig:  # fmt: skip
-    from noxfx.backtest.config import BacktestConfig
-    from noxfx.instruments import get_instrument
+    from noxfx.backtest.runs import make_config
 
-    return BacktestConfig(
-        symbol=get_instrument(symbol).symbol,
-        account_currency=account.upper(),
-        initial_balance=balance,
-        risk_percent=risk,
-        lots=lots,
-        spread_pips=spread,
-        use_spread_column=spread is None,
-        commission_per_lot=commission,
-        slippage_pips=slippage,
-    )
+    return make_config(symbol, balance=balance, risk_percent=risk, lots=lots, spread_pips=spread,
+                       commission_per_lot=commission, slippage_pips=slippage,
+                       account_currency=account)  # fmt: skip
 
 
 def _costs_line(config: BacktestConfig, bars: pd.DataFrame) -> str:
@@ -181,11 +167,11 @@ def backtest(
     report: Path | None = _REPORT,
 ) -> None:
     """Backtest a strategy on stored bars, costs included."""
-    from noxfx.backtest.report import cost_summary, write_report
+    from noxfx.backtest.report import write_report
+    from noxfx.backtest.runs import backtest_document
     from noxfx.backtest.strategy import load_strategy
 
     strat = load_strategy(strategy)
-    values = strat.resolve_params(_params(param))
     bars = _bars(symbol, timeframe, start, end)
     config = _config(symbol, balance, risk, lots, spread, commission, slippage, account_currency)
     fine = None
@@ -193,22 +179,15 @@ def backtest(
         from noxfx.data.store import BarStore
 
         fine = BarStore.default().read(symbol, intrabar, bars.index[0], bars.index[-1])
-    result = strat.backtest(bars, values, config, fine_bars=fine)
+    doc, result, values = backtest_document(strat, bars, _params(param), config, timeframe,
+                                            fine_bars=fine, include_trades=trades)  # fmt: skip
     config = result.config
-    metrics = result.metrics.as_dict()
+    metrics = doc["metrics"]
     title = f"{strat.name} {config.symbol} {timeframe}"
     if report is not None:
         write_report(report, result, bars, title=title, params=values)
     if json_out:
-        out: dict[str, Any] = {
-            "strategy": strat.name, "symbol": config.symbol, "timeframe": timeframe,
-            "params": values, "costs": cost_summary(config, bars), "metrics": metrics,
-            "report": str(report) if report else None,
-        }  # fmt: skip
-        if trades:
-            frame = result.trades.assign(exit_reason=result.trades["exit_reason"].astype(str))
-            out["trades"] = frame.to_dict("records")
-        emit_json(out)
+        emit_json({**doc, "report": str(report) if report else None})
         return
     print_table(_metric_rows(metrics), title=f"{title}  {metrics['start']} -> {metrics['end']}")
     console = stdout_console()
@@ -277,11 +256,10 @@ def optimize(
         write_report(report, result.best, bars, title=f"{title} (optimised)",
                      params=result.best_params, optimization=result)  # fmt: skip
     if json_out:
-        from noxfx.backtest.report import cost_summary
+        from noxfx.backtest.runs import optimization_document
 
-        emit_json({**result.as_dict(), "symbol": result.config.symbol, "timeframe": timeframe,
-                   "costs": cost_summary(result.config, bars),
-                   "report": str(report) if report else None})  # fmt: skip
+        doc = optimization_document(result, bars, timeframe)
+        emit_json({**doc, "report": str(report) if report else None})
         return
     _print_optimization(result, title, bars, report)
 

@@ -9,12 +9,15 @@ hands its id to the runner; :func:`execute_job` runs it wherever the runner live
 context, and stores the outcome. Kinds are registered with :func:`job_kind` next to the service
 they call (``services/jobs.py``); each names the permission a user needs to submit it. Results
 are JSON; a job raising a NOX error fails with that message, any other exception fails with a
-generic message and a logged traceback.
+generic message and a logged traceback. A job function receives its params and a
+``progress(fraction)`` callable; progress is stored on the row (at most twice a second) and
+shown by ``GET /jobs/{id}``.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -26,7 +29,8 @@ from flask import Flask
 from noxfx.errors import NoxError
 
 log = logging.getLogger(__name__)
-JobFunction = Callable[[dict[str, Any]], dict[str, Any]]
+Progress = Callable[[float], None]
+JobFunction = Callable[[dict[str, Any], Progress], dict[str, Any]]
 CELERY_TASK = "noxfx.run_job"
 CELERY_QUEUE = "nox"
 
@@ -50,8 +54,9 @@ def job_kind(
     description: str,
     validate: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> Callable[[JobFunction], JobFunction]:
-    """Register ``fn(params) -> result`` as the job kind ``name``; ``validate(params)`` runs at
-    submission (raise a NOX error to refuse) and returns the params to store."""
+    """Register ``fn(params, progress) -> result`` as the job kind ``name``;
+    ``validate(params)`` runs at submission (raise a NOX error to refuse) and returns the params
+    to store."""
 
     def register(fn: JobFunction) -> JobFunction:
         _KINDS[name] = JobKind(name, permission, description, fn, validate)
@@ -109,6 +114,23 @@ class CeleryRunner:
         pass
 
 
+def _progress_writer(job: Any, min_interval_s: float = 0.5) -> Progress:
+    """``progress(fraction)`` storing ``job.progress`` (clipped to 0..1, throttled)."""
+    from noxfx.service.db import db
+
+    last = [0.0]
+
+    def report(fraction: float) -> None:
+        now = time.monotonic()
+        if now - last[0] < min_interval_s:
+            return
+        last[0] = now
+        job.progress = min(1.0, max(0.0, float(fraction)))
+        db.session.commit()
+
+    return report
+
+
 def execute_job(job_id: uuid.UUID) -> None:
     """Run one queued job and store its outcome (needs an app context)."""
     from noxfx.service.db import db, utcnow
@@ -123,14 +145,14 @@ def execute_job(job_id: uuid.UUID) -> None:
         if job is None or job.status != JobStatus.QUEUED:
             log.warning("job %s not found or not queued", job_id)
             return
-        job.status, job.started_at = JobStatus.RUNNING.value, utcnow()
+        job.status, job.started_at, job.progress = JobStatus.RUNNING.value, utcnow(), 0.0
         session.commit()
         kind = _KINDS.get(job.kind)
         try:
             if kind is None:
                 raise NoxError(f"Unknown job kind {job.kind!r}.")
-            job.result = to_jsonable(kind.run(dict(job.params)))
-            job.status = JobStatus.SUCCEEDED.value
+            job.result = to_jsonable(kind.run(dict(job.params), _progress_writer(job)))
+            job.status, job.progress = JobStatus.SUCCEEDED.value, 1.0
         except NoxError as exc:
             job.status, job.error = JobStatus.FAILED.value, exc.message
         except Exception:

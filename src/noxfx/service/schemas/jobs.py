@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from apiflask import Schema
-from apiflask.fields import UUID, DateTime, Dict, Integer, List, Nested, String
+from apiflask.fields import UUID, DateTime, Dict, Float, Integer, List, Nested, String
 from apiflask.validators import Length, Range
 
 
@@ -18,6 +18,7 @@ class JobOut(Schema):
     kind = String(required=True)
     params = Dict(required=True)
     status = String(required=True, metadata={"description": "queued|running|succeeded|failed"})
+    progress = Float(allow_none=True, metadata={"description": "Fraction done, 0..1."})
     result = Dict(allow_none=True)
     error = String(allow_none=True)
     created_at = DateTime(required=True)

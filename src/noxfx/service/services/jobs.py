@@ -1,8 +1,9 @@
 """Jobs of a user: submit, read, list; and the job kinds the service ships.
 
-Kinds: ``ping`` (a round trip through the runner: which process ran it) and ``analysis`` (the
-analysis report, computed in the background). The plan generator will register ``plan`` here
-with :func:`noxfx.service.jobs.job_kind`.
+Kinds: ``ping`` (a round trip through the runner: which process ran it), ``analysis`` (the
+analysis report, computed in the background), and ``backtest`` and ``optimize`` (registered by
+:mod:`noxfx.service.services.backtests`, imported here so every process that runs jobs knows
+them). New kinds register with :func:`noxfx.service.jobs.job_kind`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from sqlalchemy import select
 
 from noxfx.service.db import db
 from noxfx.service.errors import NotFound, PermissionDenied, ValidationFailed
-from noxfx.service.jobs import job_kind, job_kinds
+from noxfx.service.jobs import Progress, job_kind, job_kinds
 from noxfx.service.models import Job, User
 from noxfx.service.runtime import runtime
 from noxfx.service.security.permissions import PERMISSIONS
@@ -26,7 +27,7 @@ from noxfx.service.services.market import resolve
 
 
 @job_kind("ping", permission="jobs:own", description="Round trip through the job runner.")
-def _ping(params: dict[str, Any]) -> dict[str, Any]:
+def _ping(params: dict[str, Any], _progress: Progress) -> dict[str, Any]:
     return {"pong": True, "pid": os.getpid(), "host": socket.gethostname(),
             "echo": params.get("echo")}  # fmt: skip
 
@@ -48,7 +49,7 @@ def _analysis_params(params: dict[str, Any]) -> dict[str, Any]:
     validate=_analysis_params,
     description="The analysis report of params.symbol at params.timeframe (default 1h).",
 )
-def _analysis(params: dict[str, Any]) -> dict[str, Any]:
+def _analysis(params: dict[str, Any], _progress: Progress) -> dict[str, Any]:
     return analysis_report(params["symbol"], params["timeframe"])
 
 
@@ -91,5 +92,7 @@ def kinds_for(user: User) -> list[dict[str, str]]:
     return [{"kind": k.name, "description": k.description} for k in job_kinds().values()
             if user.role in {r.value for r in PERMISSIONS[k.permission]}]  # fmt: skip
 
+
+from noxfx.service.services import backtests as _backtests  # noqa: E402, F401  (job kinds)
 
 __all__ = ["get_job", "kinds_for", "list_jobs", "submit"]

@@ -1,0 +1,28 @@
+"""/backtests: run a backtest as a job (202 with the job; follow it at ``GET /jobs/{id}``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apiflask import APIBlueprint
+
+from noxfx.service.auth import current_user, token_auth
+from noxfx.service.models import Job
+from noxfx.service.schemas.backtests import BacktestIn
+from noxfx.service.schemas.jobs import JobOut
+from noxfx.service.security.permissions import roles_with
+from noxfx.service.services import backtests as _kinds  # noqa: F401  (registers the job kinds)
+from noxfx.service.services import jobs
+
+bp = APIBlueprint("backtests", __name__, url_prefix="/backtests", tag="Backtests")
+RATE_LIMIT = "trading"
+
+
+@bp.post("")
+@bp.auth_required(token_auth, roles=roles_with("backtest:run"))
+@bp.input(BacktestIn, arg_name="body")
+@bp.output(JobOut, status_code=202)
+@bp.doc(summary="Backtest a strategy (a job: poll GET /jobs/{id} for progress and result)",
+        responses=[403, 404, 422])  # fmt: skip
+def submit(body: dict[str, Any]) -> Job:
+    return jobs.submit(current_user(), "backtest", body)

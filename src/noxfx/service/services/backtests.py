@@ -1,0 +1,169 @@
+"""Backtests and optimisations as jobs (kinds ``backtest`` and ``optimize``).
+
+Submitted through ``POST /backtests``, ``POST /optimizations`` or ``POST /jobs``; the params
+are checked when submitted (schema, strategy, parameter names, grid size), so bad input is a
+422 at once rather than a failed job. The work is :mod:`noxfx.backtest.runs`, the same code as
+``noxfx backtest --json`` and ``noxfx optimize --json``: costs are always included.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from marshmallow import Schema
+from marshmallow import ValidationError as SchemaError
+
+from noxfx.errors import InsufficientData, InvalidInput
+from noxfx.service.errors import ValidationFailed, flatten_validation
+from noxfx.service.jobs import Progress, job_kind
+from noxfx.service.runtime import runtime
+from noxfx.service.schemas.backtests import BacktestIn, OptimizationIn
+from noxfx.service.services.market import parse_time, resolve
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from noxfx.backtest.config import BacktestConfig
+    from noxfx.backtest.strategy import Strategy
+
+#: Largest grid (or trial count) an API optimisation may run: the service is shared.
+MAX_COMBINATIONS = 5_000
+
+
+def _load(schema: Schema, params: dict[str, Any]) -> dict[str, Any]:
+    try:
+        loaded: dict[str, Any] = schema.load(params)
+    except SchemaError as exc:
+        errors = flatten_validation({"json": exc.normalized_messages()})
+        raise ValidationFailed("The job parameters are not valid.", errors) from exc
+    inst, tf = resolve(loaded["symbol"], loaded["timeframe"])
+    loaded["symbol"], loaded["timeframe"] = inst.symbol, tf.name
+    if not runtime().store.stored_timeframes(inst.symbol):
+        raise InsufficientData(
+            f"No {inst.symbol} bars in the store. Import some with "
+            "`noxfx data import` or `noxfx data bootstrap`."
+        )
+    lo, hi = parse_time(loaded["start"], "start"), parse_time(loaded["end"], "end")
+    if lo is not None and hi is not None and lo > hi:
+        raise ValidationFailed(
+            "start is after end.",
+            [{"location": "json", "field": "start", "message": "Must not be after end."}],
+        )
+    return loaded
+
+
+def _strategy(params: dict[str, Any]) -> Strategy:
+    from noxfx.backtest.strategy_spec import load_strategy, strategy_from_dict
+
+    if params.get("strategy_spec") is not None:
+        return strategy_from_dict(params["strategy_spec"], source="api")
+    return load_strategy(str(params["strategy"]))  # a template name (the schema checked it)
+
+
+def _bars_and_config(params: dict[str, Any]) -> tuple[pd.DataFrame, BacktestConfig]:
+    from noxfx.backtest.runs import make_config, require_bars
+
+    bars = runtime().store.read(
+        params["symbol"],
+        params["timeframe"],
+        parse_time(params["start"], "start"),
+        parse_time(params["end"], "end"),
+    )
+    require_bars(bars, params["symbol"], params["timeframe"])
+    config = make_config(
+        params["symbol"],
+        balance=params["balance"],
+        risk_percent=params["risk_percent"],
+        lots=params["lots"],
+        spread_pips=params["spread_pips"],
+        commission_per_lot=params["commission_per_lot"],
+        slippage_pips=params["slippage_pips"],
+        account_currency=params["account_currency"],
+    )
+    return bars, config
+
+
+def _ranges(params: dict[str, Any]) -> list[str]:
+    return [f"{name}={text}" for name, text in params["ranges"].items()]
+
+
+def validate_backtest(params: dict[str, Any]) -> dict[str, Any]:
+    loaded = _load(BacktestIn(), params)
+    _strategy(loaded).resolve_params(loaded["params"])  # unknown names, bad values: 422 now
+    return loaded
+
+
+def validate_optimization(params: dict[str, Any]) -> dict[str, Any]:
+    from noxfx.backtest.optimize import grid_size, parse_ranges, space_for
+
+    loaded = _load(OptimizationIn(), params)
+    strategy = _strategy(loaded)
+    space = space_for(strategy)
+    space.update(parse_ranges(_ranges(loaded), strategy))
+    if loaded["method"] == "grid":
+        size = grid_size({k: space[k] for k in strategy.parameters if k in space})
+        if size > MAX_COMBINATIONS:
+            raise InvalidInput(
+                f"The grid has {size:,} combinations; the API runs at most "
+                f"{MAX_COMBINATIONS:,} (narrow the ranges or use method random "
+                "or optuna with trials)."
+            )
+    return loaded
+
+
+@job_kind(
+    "backtest",
+    permission="backtest:run",
+    validate=validate_backtest,
+    description="Backtest a strategy on stored bars, costs included.",
+)
+def run_backtest(params: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    from noxfx.backtest.runs import backtest_document
+
+    bars, config = _bars_and_config(params)
+    progress(0.1)
+    doc, _, _ = backtest_document(
+        _strategy(params),
+        bars,
+        params["params"],
+        config,
+        params["timeframe"],
+        include_trades=params["trades"],
+    )
+    return doc
+
+
+@job_kind(
+    "optimize",
+    permission="backtest:run",
+    validate=validate_optimization,
+    description="Optimise a strategy's parameters: trials, Deflated Sharpe, PBO.",
+)
+def run_optimization(params: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    from noxfx.backtest import runs
+
+    bars, config = _bars_and_config(params)
+    doc, _ = runs.run_optimization(
+        _strategy(params),
+        bars,
+        _ranges(params),
+        config,
+        params["timeframe"],
+        method=params["method"],
+        trials=params["trials"],
+        objective=params["objective"],
+        min_trades=params["min_trades"],
+        seed=params["seed"],
+        max_combinations=MAX_COMBINATIONS,
+        progress=lambda done, total: progress(done / total if total else 0.0),
+    )
+    return doc
+
+
+__all__ = [
+    "MAX_COMBINATIONS",
+    "run_backtest",
+    "run_optimization",
+    "validate_backtest",
+    "validate_optimization",
+]
