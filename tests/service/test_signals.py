@@ -70,3 +70,21 @@ def test_predictions_from_the_champion_cached_per_model_and_data_version(
     assert client.get(url, headers=auth).data == first.data and rt.cache.hits == hits + 1
     rt.models.promote("EURUSD", "1h", versions[1])
     assert client.get(url, headers=auth).get_json()["model_version"] == versions[1]
+
+
+def test_patterns_are_the_pattern_part_of_the_analysis_report(market_app: Any) -> None:
+    client = market_app.test_client()
+    r = client.get("/api/v1/patterns/EURUSD?timeframe=4h")
+    assert r.status_code == 200, r.data[:300]
+    body = r.get_json()
+    assert body["symbol"] == "EURUSD" and body["timeframe"] == "4h"
+    assert isinstance(body["candles"], list) and isinstance(body["chart_patterns"], list)
+    assert body["levels"] and all("price" in level for level in body["levels"])
+    _, tokens = new_user(client)
+    report = client.get("/api/v1/analysis/EURUSD?timeframe=4h",
+                        headers=bearer(tokens["access_token"])).get_json()  # fmt: skip
+    for key in ("candles", "chart_patterns", "levels", "last_price", "as_of"):
+        assert body[key] == report[key]
+    assert_problem(client.get("/api/v1/patterns/EURUSX"), 404)
+    assert client.get("/api/v1/ratings/EURUSD?timeframe=4h").data == client.get(
+        "/api/v1/ratings/EURUSD?timeframe=4h").data  # fmt: skip

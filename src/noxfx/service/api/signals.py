@@ -1,14 +1,17 @@
-"""/ratings, /indicators and /predictions of one symbol."""
+"""/ratings, /patterns and /indicators of one symbol (public, market-data limits, cached)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from apiflask import APIBlueprint
+from flask import Response
 
+from noxfx.service.api import json_bytes
 from noxfx.service.schemas.signals import (
     IndicatorQuery,
     IndicatorsOut,
+    PatternsOut,
     RatingOut,
     TimeframeQuery,
 )
@@ -22,8 +25,16 @@ RATE_LIMIT = "market"
 @bp.input(TimeframeQuery, location="query", arg_name="query")
 @bp.output(RatingOut)
 @bp.doc(summary="TradingView-style technical rating (tradingview-ta shape)", responses=[404])
-def rating(symbol: str, query: dict[str, Any]) -> dict[str, Any]:
-    return signals.rating(symbol, query["timeframe"])
+def rating(symbol: str, query: dict[str, Any]) -> Response:
+    return json_bytes(signals.rating_json(symbol, query["timeframe"]))
+
+
+@bp.get("/patterns/<string(maxlength=40):symbol>")
+@bp.input(TimeframeQuery, location="query", arg_name="query")
+@bp.output(PatternsOut)
+@bp.doc(summary="Candlestick and chart patterns, support/resistance levels", responses=[404])
+def patterns(symbol: str, query: dict[str, Any]) -> Response:
+    return json_bytes(signals.patterns_json(symbol, query["timeframe"]))
 
 
 @bp.get("/indicators/<string(maxlength=40):symbol>")

@@ -48,6 +48,27 @@ class IndicatorsOut(Schema):
     rows = List(Dict(), required=True, metadata={"description": "time (UTC open) + values"})
 
 
+class PatternsOut(Schema):
+    """The pattern part of the analysis report (``noxfx analyze --json``)."""
+
+    symbol = String(required=True)
+    timeframe = String(required=True)
+    as_of = String(required=True, metadata={"description": "Close of the last bar, UTC ISO."})
+    last_bar = String(required=True, metadata={"description": "Open of the last bar, UTC ISO."})
+    last_price = Float(required=True)
+    candles = List(
+        Dict(),
+        required=True,
+        metadata={"description": "Candlestick patterns (TA-Lib CDL*), newest last."},
+    )
+    chart_patterns = List(
+        Dict(), required=True, metadata={"description": "Chart patterns from ATR zigzag pivots."}
+    )
+    levels = List(
+        Dict(), required=True, metadata={"description": "Support/resistance levels with touches."}
+    )
+
+
 class PredictionOut(Schema):
     symbol = String(required=True)
     timeframe = String(required=True)
@@ -59,4 +80,11 @@ class PredictionOut(Schema):
     spread_pips = Float(allow_none=True)
 
 
-__all__ = ["IndicatorQuery", "IndicatorsOut", "PredictionOut", "RatingOut", "TimeframeQuery"]
+__all__ = [
+    "IndicatorQuery",
+    "IndicatorsOut",
+    "PatternsOut",
+    "PredictionOut",
+    "RatingOut",
+    "TimeframeQuery",
+]

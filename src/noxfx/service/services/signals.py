@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from noxfx.service.errors import NotFound
@@ -11,13 +12,46 @@ from noxfx.service.services.serialize import dumps, to_jsonable
 
 
 def rating(symbol: str, timeframe: str) -> dict[str, Any]:
+    """The TradingView-style rating as a dict (see :func:`rating_json`)."""
+    result: dict[str, Any] = json.loads(rating_json(symbol, timeframe))
+    return result
+
+
+def rating_json(symbol: str, timeframe: str) -> bytes:
+    """The rating on the last 2,000 stored bars, cached per data version
+    (``cache_ttl_analysis_seconds``)."""
     from noxfx.analysis.ratings import technical_analysis
 
     inst, tf = resolve(symbol, timeframe)
-    bars = runtime().store.read(inst.symbol, tf)
-    result: dict[str, Any] = to_jsonable(technical_analysis(bars.iloc[-2000:], inst.symbol,
-                                                            tf.name).as_dict())  # fmt: skip
-    return result
+    rt = runtime()
+
+    def compute() -> bytes:
+        bars = rt.store.read(inst.symbol, tf).iloc[-2000:]
+        return dumps(technical_analysis(bars, inst.symbol, tf.name).as_dict())
+
+    key = f"rating:{inst.symbol}:{tf.name}:{data_version(inst.symbol)}"
+    return rt.cache.get_or_set(key, rt.settings.cache_ttl_analysis_seconds, compute)
+
+
+#: The parts of the analysis report that ``GET /patterns/{symbol}`` returns.
+PATTERN_FIELDS = ("symbol", "timeframe", "as_of", "last_bar", "last_price", "candles",
+                  "chart_patterns", "levels")  # fmt: skip
+
+
+def patterns_json(symbol: str, timeframe: str) -> bytes:
+    """Candlestick and chart patterns and support/resistance levels: the pattern part of the
+    analysis report (same computation, same cache lifetime)."""
+    from noxfx.service.services.analysis import analysis_json
+
+    inst, tf = resolve(symbol, timeframe)
+    rt = runtime()
+
+    def compute() -> bytes:
+        report = json.loads(analysis_json(inst.symbol, tf.name))
+        return dumps({k: report.get(k) for k in PATTERN_FIELDS})
+
+    key = f"patterns:{inst.symbol}:{tf.name}:{data_version(inst.symbol)}"
+    return rt.cache.get_or_set(key, rt.settings.cache_ttl_analysis_seconds, compute)
 
 
 def indicators(symbol: str, timeframe: str, specs: list[str], limit: int) -> dict[str, Any]:
@@ -57,4 +91,11 @@ def prediction_json(symbol: str, timeframe: str) -> bytes:
     return rt.cache.get_or_set(key, rt.settings.cache_ttl_prediction_seconds, compute)
 
 
-__all__ = ["indicators", "prediction_json", "rating"]
+__all__ = [
+    "PATTERN_FIELDS",
+    "indicators",
+    "patterns_json",
+    "prediction_json",
+    "rating",
+    "rating_json",
+]
