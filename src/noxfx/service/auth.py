@@ -11,10 +11,11 @@ a token failed becomes the problem's ``detail``.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from apiflask import HTTPTokenAuth
 from flask import g
-from sqlalchemy import select
+from sqlalchemy import Exists, bindparam, exists, select
 
 from noxfx.service.db import db, utcnow
 from noxfx.service.models import RefreshToken, User
@@ -37,11 +38,14 @@ def _verify(token: str) -> User | None:
     except TokenError as exc:
         g.auth_error = exc.reason
         return None
-    user = db.session.get(User, claims.user_id)
+    row = db.session.execute(  # the user and whether the session lives, in one query
+        _USER_AND_SESSION, {"uid": claims.user_id, "sid": claims.session_id, "now": utcnow()}
+    ).first()
+    user, alive = (row[0], bool(row[1])) if row is not None else (None, False)
     if user is None or not user.is_active or user.token_version != claims.token_version:
         g.auth_error = "The token is no longer valid; log in again."
         return None
-    if not session_alive(claims.session_id):
+    if not alive:
         g.auth_error = "This session has been logged out; log in again."
         return None
     g.user_id = user.id
@@ -54,16 +58,24 @@ def _roles(user: User) -> list[str]:
     return [user.role]
 
 
+def _alive(family_id: Any, now: Any) -> Exists:
+    """EXISTS an unrevoked, unexpired refresh token of the login session ``family_id``."""
+    return exists().where(
+        RefreshToken.family_id == family_id,
+        RefreshToken.revoked_at.is_(None),
+        RefreshToken.expires_at > now,
+    )
+
+
+#: Built once (statement construction costs more than the query on SQLite).
+_USER_AND_SESSION = select(
+    User, _alive(bindparam("sid"), bindparam("now")).label("alive")
+).where(User.id == bindparam("uid"))
+
+
 def session_alive(family_id: uuid.UUID) -> bool:
     """True while the login session has an unrevoked, unexpired refresh token."""
-    stmt = (
-        select(RefreshToken.id)
-        .where(RefreshToken.family_id == family_id)
-        .where(RefreshToken.revoked_at.is_(None))
-        .where(RefreshToken.expires_at > utcnow())
-        .limit(1)
-    )
-    return db.session.execute(stmt).first() is not None
+    return bool(db.session.execute(select(_alive(family_id, utcnow()))).scalar())
 
 
 def current_session_id() -> uuid.UUID:
