@@ -221,3 +221,15 @@ def assert_problem(response: Any, status: int) -> dict[str, Any]:
     assert body["status"] == status
     assert body["title"] and body["type"] and body["detail"], body
     return body  # type: ignore[no-any-return]
+
+
+def wait_for_job(client: Any, job_id: str, headers: dict[str, str], timeout_s: float = 180) -> Any:
+    """Poll ``GET /jobs/{id}`` until the job has succeeded or failed (or the time is up)."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        job = client.get(f"/api/v1/jobs/{job_id}", headers=headers).get_json()
+        if job["status"] in ("succeeded", "failed") or time.monotonic() > deadline:
+            return job
+        time.sleep(0.05)

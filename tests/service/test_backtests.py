@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from noxfx.backtest.runs import backtest_document, make_config
 from noxfx.backtest.strategy import load_strategy
-from tests.service.conftest import assert_problem, bearer, new_user
+from tests.service.conftest import assert_problem, bearer, new_user, wait_for_job
 
 
 def _analyst(app: Any, client: Any) -> dict[str, str]:
@@ -17,15 +16,6 @@ def _analyst(app: Any, client: Any) -> dict[str, str]:
     with app.app_context():
         set_role(email, "analyst")
     return bearer(tokens["access_token"])
-
-
-def _wait(client: Any, job_id: str, headers: dict[str, str], timeout_s: float = 180) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        job = client.get(f"/api/v1/jobs/{job_id}", headers=headers).get_json()
-        if job["status"] in ("succeeded", "failed") or time.monotonic() > deadline:
-            return job
-        time.sleep(0.05)
 
 
 RUN = {"strategy": "sma_cross", "symbol": "EURUSD", "timeframe": "1h",
@@ -40,7 +30,7 @@ def test_backtest_job_matches_the_library_run(market_app: Any) -> None:
     assert r.status_code == 202, r.data[:400]
     queued = r.get_json()
     assert queued["kind"] == "backtest" and queued["status"] in ("queued", "running", "succeeded")
-    job = _wait(client, queued["id"], auth)
+    job = wait_for_job(client, queued["id"], auth)
     assert job["status"] == "succeeded", job["error"]
     assert job["progress"] == 1.0
     result = job["result"]
@@ -60,7 +50,7 @@ def test_optimization_job_reports_trials_dsr_and_pbo(market_app: Any) -> None:
     body = {**RUN, "ranges": {"fast": "5:20:5", "slow": "30:60:10"}, "min_trades": 5}
     r = client.post("/api/v1/optimizations", json=body, headers=auth)
     assert r.status_code == 202, r.data[:400]
-    job = _wait(client, r.get_json()["id"], auth)
+    job = wait_for_job(client, r.get_json()["id"], auth)
     assert job["status"] == "succeeded", job["error"]
     result = job["result"]
     assert result["n_trials"] == 16 and result["method"] == "grid"
@@ -79,7 +69,7 @@ def test_inline_strategy_through_the_generic_jobs_endpoint(market_app: Any) -> N
     params = {"strategy_spec": spec, "symbol": "GBPUSD", "start": "2020-01-01"}
     r = client.post("/api/v1/jobs", json={"kind": "backtest", "params": params}, headers=auth)
     assert r.status_code == 202, r.data[:400]
-    job = _wait(client, r.get_json()["id"], auth)
+    job = wait_for_job(client, r.get_json()["id"], auth)
     assert job["status"] == "succeeded", job["error"]
     assert job["result"]["strategy"] == "rsi_dip" and job["result"]["metrics"]["trades"] > 0
 

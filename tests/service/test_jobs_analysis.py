@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ import pytest
 
 from noxfx.data.sample import bootstrap
 from noxfx.data.store import BarStore
-from tests.service.conftest import assert_problem, bearer, new_user
+from tests.service.conftest import assert_problem, bearer, new_user, wait_for_job
 
 
 @pytest.fixture(scope="module")
@@ -30,15 +29,6 @@ def home(tmp_path: Path, bars_root: Path) -> Path:
     home.mkdir(parents=True, exist_ok=True)
     (home / "bars").symlink_to(bars_root, target_is_directory=True)
     return home
-
-
-def _wait(client: Any, job_id: str, headers: dict[str, str], timeout_s: float = 120) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        job = client.get(f"/api/v1/jobs/{job_id}", headers=headers).get_json()
-        if job["status"] in ("succeeded", "failed") or time.monotonic() > deadline:
-            return job
-        time.sleep(0.05)
 
 
 def test_analysis_report(make_app: Any, home: Path) -> None:
@@ -72,14 +62,14 @@ def test_thread_runner_jobs(make_app: Any, home: Path) -> None:
     assert {"ping", "analysis"} <= kinds
     r = client.post("/api/v1/jobs", json={"kind": "ping", "params": {"echo": 7}}, headers=h)
     assert r.status_code == 202 and r.get_json()["status"] == "queued"
-    done = _wait(client, r.get_json()["id"], h)
+    done = wait_for_job(client, r.get_json()["id"], h)
     assert done["status"] == "succeeded" and done["result"]["echo"] == 7
     assert done["result"]["pid"] == os.getpid()  # ran in this process (thread runner)
     r = client.post(
         "/api/v1/jobs", json={"kind": "analysis", "params": {"symbol": "gbp/usd"}}, headers=h
     )
     assert r.get_json()["params"] == {"symbol": "GBPUSD", "timeframe": "1h"}
-    done = _wait(client, r.get_json()["id"], h)
+    done = wait_for_job(client, r.get_json()["id"], h)
     assert done["status"] == "succeeded", done
     assert done["result"]["symbol"] == "GBPUSD"
     unknown = client.post("/api/v1/jobs", json={"kind": "mine-bitcoin"}, headers=h)
@@ -119,7 +109,7 @@ def test_celery_runner_with_a_real_worker(
             "/api/v1/jobs", json={"kind": "ping", "params": {"echo": "celery"}}, headers=h
         )
         assert r.status_code == 202
-        done = _wait(client, r.get_json()["id"], h)
+        done = wait_for_job(client, r.get_json()["id"], h)
         assert done["status"] == "succeeded", (done, (tmp_path / "worker.log").read_text()[-3000:])
         assert done["result"]["echo"] == "celery" and done["result"]["pid"] == proc.pid
     finally:

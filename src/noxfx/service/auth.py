@@ -68,9 +68,9 @@ def _alive(family_id: Any, now: Any) -> Exists:
 
 
 #: Built once (statement construction costs more than the query on SQLite).
-_USER_AND_SESSION = select(
-    User, _alive(bindparam("sid"), bindparam("now")).label("alive")
-).where(User.id == bindparam("uid"))
+_USER_AND_SESSION = select(User, _alive(bindparam("sid"), bindparam("now")).label("alive")).where(
+    User.id == bindparam("uid")
+)
 
 
 def session_alive(family_id: uuid.UUID) -> bool:
