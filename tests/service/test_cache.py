@@ -69,3 +69,13 @@ def test_data_version_follows_renames_into_an_old_folder(
         store.write("GBPUSD", "1h", last)
         assert data_version("GBPUSD") != before
         assert data_version("EURCHF") == "empty"
+
+
+def test_large_values_are_not_copied_near(redis_url: str) -> None:
+    raw = redis.Redis.from_url(redis_url)
+    cache = Cache(RedisBackend(redis_url, prefix="t:"), MemoryBackend(), near_ttl_seconds=30)
+    big = b"x" * (Cache.NEAR_MAX_BYTES + 1)
+    cache.set("big", big, ttl_seconds=60)
+    assert cache.get("big") == big
+    raw.delete("t:big")
+    assert cache.get("big") is None  # only Redis had it

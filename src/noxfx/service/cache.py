@@ -9,7 +9,8 @@ With Redis, each process also keeps a small in-process copy (the *near cache*) o
 read or wrote, for at most ``near_ttl_seconds`` (default 5 s, never longer than the entry's own
 TTL). Entries are immutable per key (the key carries the data version), so the near copy can
 never disagree with Redis; it only saves the network round trip on hot keys (a cached
-market-data request drops from two Redis round trips to none).
+market-data request drops from two Redis round trips to none). The near cache holds at most
+256 entries of at most 256 KiB each (64 MiB per process at worst).
 """
 
 from __future__ import annotations
@@ -84,6 +85,9 @@ class RedisBackend:
 class Cache:
     """The service cache (see the module docstring)."""
 
+    #: Values larger than this (bytes) are not copied to the near cache.
+    NEAR_MAX_BYTES = 256 * 1024
+
     def __init__(self, backend: _Backend, near: MemoryBackend | None = None,
                  near_ttl_seconds: float = 5.0) -> None:  # fmt: skip
         self.backend = backend
@@ -98,7 +102,7 @@ class Cache:
     def from_url(cls, redis_url: str | None, near_ttl_seconds: float = 5.0) -> Cache:
         """Redis with a near cache when ``redis_url`` is set, else one in-process store."""
         if redis_url:
-            return cls(RedisBackend(redis_url), MemoryBackend(512), near_ttl_seconds)
+            return cls(RedisBackend(redis_url), MemoryBackend(256), near_ttl_seconds)
         return cls(MemoryBackend())
 
     def get(self, key: str, ttl_seconds: float | None = None) -> bytes | None:
@@ -111,7 +115,7 @@ class Cache:
             except Exception as exc:  # a cache outage must not fail the request
                 log.warning("cache get failed: %s", exc)
                 return None
-            if value is not None and self.near is not None:
+            if value is not None and self.near is not None and len(value) <= self.NEAR_MAX_BYTES:
                 near_ttl = min(ttl_seconds or self.near_ttl_seconds, self.near_ttl_seconds)
                 self.near.set(key, value, near_ttl)
         if value is None:
@@ -121,7 +125,7 @@ class Cache:
         return value
 
     def set(self, key: str, value: bytes, ttl_seconds: float) -> None:
-        if self.near is not None:
+        if self.near is not None and len(value) <= self.NEAR_MAX_BYTES:
             self.near.set(key, value, min(ttl_seconds, self.near_ttl_seconds))
         try:
             self.backend.set(key, value, ttl_seconds)
