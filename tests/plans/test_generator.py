@@ -106,3 +106,21 @@ def test_plan_properties(
     assert plan.position.risk_amount <= budget + 1e-6
     if 0 < plan.position.lots < 100:  # 100 lots is the broker maximum: a cap, noted in the plan
         assert budget - plan.position.risk_amount < one_step + 1e-6
+
+
+def test_swap_enters_the_expected_value_or_is_named_missing(eurusd: pd.DataFrame) -> None:
+    """Swap is a cost like the spread: with the broker's rates the plan charges the mean
+    rollover days of its past trades; without them it says the EV leaves swap out."""
+    bars = eurusd.loc[:"2019-08-02 15:00"]
+    plain = generate_plan(PlanRequest("EURUSD", risk_pct=1.0), bars, _higher(bars))
+    assert plain.swap_r is None and plain.swap_days is not None and plain.swap_days >= 0
+    assert any("swap rates" in m and "leaves swap out" in m for m in plain.missing_inputs)
+    charged = generate_plan(PlanRequest("EURUSD", risk_pct=1.0, swap_long=-8.0, swap_short=-8.0),
+                            bars, _higher(bars))  # fmt: skip
+    assert not any("swap rates" in m for m in charged.missing_inputs)
+    expected = -8.0 * charged.position.lots * charged.swap_days / charged.position.risk_amount
+    assert charged.swap_r == pytest.approx(expected) and charged.swap_r < 0
+    assert charged.cost_r == pytest.approx(plain.cost_r - charged.swap_r)
+    p = charged.probability.tp1_before_stop
+    assert charged.expected_value_r == pytest.approx(p - (1 - p) - charged.cost_r)
+    assert charged.break_even_win_rate > plain.break_even_win_rate

@@ -25,6 +25,12 @@ def test_trading_strategy_as_the_specification_calls_it(market_app: Any) -> None
 
     assert TradingStrategyOut().dump(body) == body
     assert client.post("/api/v1/trading-strategy", json=spec_body).data == r.data
+    assert plan["swap_r"] is None and any("swap" in m for m in plan["missing_inputs"])
+    swapped = client.post(
+        "/api/v1/trading-strategy", json={**spec_body, "swap_long": -6.0, "swap_short": -6.0}
+    ).get_json()
+    assert swapped["strategy"]["swap_r"] < 0  # fmt: skip
+    assert swapped["strategy"]["cost_r"] > plan["cost_r"]
 
 
 def test_trading_strategy_bad_input(market_app: Any) -> None:

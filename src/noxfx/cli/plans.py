@@ -15,12 +15,14 @@ def register(app: typer.Typer) -> None:
 
 
 def _request(symbol: str, timeframe: str, balance: float, account_currency: str,
-             risk: float | None, risk_tolerance: str) -> Any:  # fmt: skip
+             risk: float | None, risk_tolerance: str, swap_long: float | None = None,
+             swap_short: float | None = None) -> Any:  # fmt: skip
     from noxfx.plans.generator import PlanRequest
 
     return PlanRequest(symbol=symbol, timeframe=timeframe, balance=balance,
                        account_currency=account_currency.upper(), risk_pct=risk,
-                       risk_tolerance=risk_tolerance)  # fmt: skip
+                       risk_tolerance=risk_tolerance, swap_long=swap_long,
+                       swap_short=swap_short)  # fmt: skip
 
 
 def plan(
@@ -35,6 +37,13 @@ def plan(
         help="Risk per trade, % of balance (default by tolerance: 0.5 / 1 / 2).",
     ),
     risk_tolerance: str = typer.Option("medium", "--risk-tolerance", help="low, medium, high."),
+    swap_long: float | None = typer.Option(
+        None,
+        "--swap-long",
+        help="Your broker's swap per lot per night for longs, account "
+        "currency (+ credit, - debit). Without it the expected value leaves swap out.",
+    ),
+    swap_short: float | None = typer.Option(None, "--swap-short", help="The same for shorts."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Direction (or NO_TRADE and why), entry, stop, targets, size, P(TP1 before stop) with the
@@ -42,7 +51,8 @@ def plan(
     from noxfx.data.store import BarStore
     from noxfx.workflows import plan_for
 
-    req = _request(symbol, timeframe, balance, account_currency, risk, risk_tolerance)
+    req = _request(symbol, timeframe, balance, account_currency, risk, risk_tolerance,
+                   swap_long, swap_short)  # fmt: skip
     result = plan_for(BarStore.default(), req)
     if json_out:
         emit_json(result.as_dict())
@@ -107,6 +117,13 @@ def _fmt(x: Any, spec: str = ".3f") -> str:
     return "-" if x is None else format(x, spec)
 
 
+def _swap_words(d: dict[str, Any]) -> str:
+    days = "-" if d["swap_days"] is None else f"{d['swap_days']:.2f}"
+    if d["swap_r"] is None:
+        return f"not included (give --swap-long/--swap-short); {days} rollover days on average"
+    return f"{d['swap_r']:+.3f} R over {days} rollover days on average (included)"
+
+
 def print_plan(d: dict[str, Any]) -> None:
     """A plan as tables for people."""
     prob = d["probability"]
@@ -125,6 +142,7 @@ def print_plan(d: dict[str, Any]) -> None:
         ("P(TP1 before stop)", f"{_fmt(prob['tp1_before_stop'])} from {prob['source']}, "
                                f"n={prob['cases']}{_interval(prob['interval_95'])}"),
         ("break-even win rate", _fmt(d["break_even_win_rate"])),
+        ("swap", _swap_words(d)),
         ("expected value", f"{_fmt(d['expected_value_r'])} R = "
                            f"{_fmt(d['expected_value_account'], '.2f')} {d['account_currency']}"),
         ("confidence / risk score", f"{d['confidence_score']:.3f} / {d['risk_score']}"),

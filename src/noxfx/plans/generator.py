@@ -55,6 +55,11 @@ class PlanRequest:
     leverage: float = 30.0
     spread_pips: float | None = None  # default: the bars' spread column or the catalogue's
     commission_per_lot: float = 0.0  # account currency per lot per side
+    #: The broker's swap per lot per night in the account currency (+ credit, - debit), for
+    #: longs and shorts; None: unknown, and the expected value then leaves swap out (said in
+    #: ``missing_inputs``).
+    swap_long: float | None = None
+    swap_short: float | None = None
 
 
 def _quote(inst: Instrument, bars: pd.DataFrame, spread_pips: float | None) -> Quote:
@@ -179,11 +184,13 @@ def generate_plan(
     position = _position(request, inst, stop, risk_pct, prices, guard.multiplier, missing)
     pip_value = position.pip_value
 
-    history, empirical = _history(bars, signals, params, inst, quote.spread_pips, missing)
+    history, empirical, nights = _history(bars, signals, params, inst, quote.spread_pips, missing)
     probability = _probability(considered_long, ml_probability, empirical)
     commission_pips = (2 * request.commission_per_lot / pip_value) if np.isfinite(pip_value) \
         else 0.0  # fmt: skip
-    cost_r = (quote.spread_pips + commission_pips) / stop.pips
+    swap_days = nights.get("long" if considered_long else "short")
+    swap_r = _swap_r(request, considered_long, position, swap_days, missing)
+    cost_r = (quote.spread_pips + commission_pips) / stop.pips - (swap_r or 0.0)
     break_even = (1 + cost_r) / (1 + TARGET_R[0])
     p = probability.tp1_before_stop
     ev_r = None if p is None else p * TARGET_R[0] - (1 - p) - cost_r
@@ -218,7 +225,8 @@ def generate_plan(
         considered_direction="LONG" if considered_long else "SHORT", entry=entry, stop=stop,
         targets=targets, position=position, probability=probability,
         break_even_win_rate=break_even, expected_value_r=ev_r, expected_value_account=ev_account,
-        cost_r=cost_r, confidence_score=float(np.clip(p, 0, 1)) if p is not None else 0.0,
+        cost_r=cost_r, swap_r=swap_r, swap_days=swap_days,
+        confidence_score=float(np.clip(p, 0, 1)) if p is not None else 0.0,
         risk_score=risk_score, rationale=rationale, history=history,
         invalidation=invalidation, warnings=warnings, missing_inputs=missing,
         no_trade_reasons=reasons, account_currency=request.account_currency.upper(),
@@ -250,6 +258,24 @@ def _position(
                         margin, request.leverage, list(size.notes))  # fmt: skip
 
 
+def _swap_r(
+    request: PlanRequest, long: bool, position: PositionPlan, days: float | None,
+    missing: list[str],
+) -> float | None:  # fmt: skip
+    """Expected swap of the trade in R (+ credit, - debit): rate x lots x mean rollover days of
+    this setup's past trades / money at risk; None when the rate or the history is unknown."""
+    rate = request.swap_long if long else request.swap_short
+    if rate is None:
+        held = f"; trades like this were held over {days:.2f} rollover days on average" \
+            if days is not None else ""  # fmt: skip
+        missing.append("swap rates (your broker's, per lot per night): not given, so the "
+                       f"expected value leaves swap out{held}")  # fmt: skip
+        return None
+    if days is None or position.risk_amount <= 0:
+        return None
+    return rate * position.lots * days / position.risk_amount
+
+
 def _no_trade_reasons(
     signal: bool, rating: float, params: SetupParams, p: float | None, ev_r: float | None,
     break_even: float,
@@ -279,14 +305,14 @@ def _atr_series(bars: pd.DataFrame) -> pd.Series:
 def _history(
     bars: pd.DataFrame, signals: pd.DataFrame, params: SetupParams, inst: Instrument,
     spread_pips: float, missing: list[str],
-) -> tuple[SetupHistory | None, dict[str, tuple[float, int]]]:  # fmt: skip
+) -> tuple[SetupHistory | None, dict[str, tuple[float, int]], dict[str, float]]:  # fmt: skip
     from noxfx.plans.history import setup_history
 
     try:
         return setup_history(bars, signals, params, inst, spread_pips)
     except InsufficientData as exc:
         missing.append(f"setup history: {exc}")
-        return None, {}
+        return None, {}, {}
 
 
 def _probability(

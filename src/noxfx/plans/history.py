@@ -5,6 +5,10 @@ target (1R) is hit before the stop, per direction, with the number of past trade
 The rule has no fitted parameters (fixed thresholds per risk tolerance), so these figures are
 not in-sample optimisation results; they are still history, and the plan says so. Trades enter
 at the next bar's open after a fresh signal, at the ask for longs and the bid for shorts.
+
+It also measures how many rollover (swap) days such a trade is carried over on average, per
+direction (the Wednesday rollover counts three), so the plan can put the trader's swap rates
+into its expected value. Swap rates are per broker; the history itself includes the spread only.
 """
 
 from __future__ import annotations
@@ -35,8 +39,12 @@ def setup_history(
     params: SetupParams,
     inst: Instrument,
     spread_pips: float,
-) -> tuple[SetupHistory, dict[str, tuple[float, int]]]:
-    """Backtest the setup on ``bars`` (all before the plan's time) and estimate P(TP1 first)."""
+) -> tuple[SetupHistory, dict[str, tuple[float, int]], dict[str, float]]:
+    """Backtest the setup on ``bars`` (all before the plan's time) and estimate P(TP1 first).
+
+    Returns (the track record, side -> (P(TP1 before stop), trades), side -> mean rollover days
+    per trade of the TP1-or-stop trade).
+    """
     from noxfx.backtest.config import BacktestConfig, Distance, Signals, Target
     from noxfx.backtest.engine import simulate
 
@@ -62,7 +70,9 @@ def setup_history(
             take_profit=Distance.atr(k * TARGET_R[-1]),
         ),
     )  # fmt: skip
-    first = simulate(bars, sig, BacktestConfig(**common, take_profit=Distance.atr(k)))  # type: ignore[arg-type]
+    # a swap of -1 (account currency) per lot per night makes each trade's swap count its days
+    first = simulate(bars, sig, BacktestConfig(**common, take_profit=Distance.atr(k),  # type: ignore[arg-type]
+                                               swap_long=-1.0, swap_short=-1.0))  # fmt: skip
     trades = full.trades.assign(
         r_lots=lambda t: t["r_multiple"] * t["lots"], pip_lots=lambda t: t["pnl_pips"] * t["lots"]
     )
@@ -82,16 +92,20 @@ def setup_history(
         net_pips=float(per_trade["pips"].sum()),
         start=bars.index[0],
         end=bars.index[-1],
-        costs=f"spread {spread_pips:g} pips per trade (entries at the ask / exits at the bid)",
+        costs=f"spread {spread_pips:g} pips per trade (entries at the ask / exits at the bid); "
+        "no commission or swap (broker-specific)",
     )
     estimates: dict[str, tuple[float, int]] = {}
+    nights: dict[str, float] = {}
     ft = first.trades
     for side in ("long", "short"):
         t = ft[ft["direction"] == side]
+        if len(t):
+            nights[side] = float((-t["swap"] / t["lots"]).mean())
         if len(t) >= MIN_TRADES:
             hit = np.asarray(t["exit_reason"].astype(str).str.startswith("take_profit"))
             estimates[side] = (float(hit.mean()), len(t))
-    return history, estimates
+    return history, estimates, nights
 
 
 __all__ = ["HORIZON_BARS", "MIN_TRADES", "setup_history"]

@@ -111,7 +111,12 @@ class TradingPlan:
     break_even_win_rate: float
     expected_value_r: float | None
     expected_value_account: float | None
+    #: Spread + commission - expected swap, in R (what the break-even and the EV subtract).
     cost_r: float
+    #: Expected swap in R (+ credit, - debit); None when no swap rates were given.
+    swap_r: float | None
+    #: Mean rollover days (Wednesday = 3) this setup's past trades were carried over.
+    swap_days: float | None
     confidence_score: float
     risk_score: int
     rationale: list[Statement]

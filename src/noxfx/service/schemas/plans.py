@@ -26,6 +26,22 @@ class PlanIn(Schema):
         validate=Range(min=0.01, max=10),
         metadata={"description": "Risk per trade in % (default by tolerance)."},
     )
+    swap_long = Float(
+        load_default=None,
+        allow_none=True,
+        validate=Range(min=-10_000, max=10_000),
+        metadata={
+            "description": "Your broker's swap per lot per night for longs, account "
+            "currency (+ credit, - debit). Without it the expected value leaves swap "
+            "out (the plan says so in missing_inputs)."
+        },
+    )
+    swap_short = Float(
+        load_default=None,
+        allow_none=True,
+        validate=Range(min=-10_000, max=10_000),
+        metadata={"description": "The same for shorts."},
+    )
 
 
 class TradingStrategyOut(Schema):

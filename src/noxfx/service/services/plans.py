@@ -27,7 +27,8 @@ def _cache_key(kind: str, body: dict[str, Any]) -> tuple[str, str, str]:
     """(cache key, symbol, timeframe) of a plan request; the key carries the data version."""
     inst, tf = resolve(body["symbol"], body.get("timeframe", "1h"))
     parts = [inst.symbol, tf.name, body.get("risk_tolerance", "medium"), body.get("balance"),
-             body.get("account_currency", "USD"), body.get("risk_pct")]  # fmt: skip
+             body.get("account_currency", "USD"), body.get("risk_pct"), body.get("swap_long"),
+             body.get("swap_short")]  # fmt: skip
     key = f"{kind}:" + ":".join(str(p) for p in parts) + f":{data_version(inst.symbol)}"
     return key, inst.symbol, tf.name
 
@@ -47,6 +48,7 @@ def _generate(symbol: str, timeframe: str, body: dict[str, Any]) -> dict[str, An
         symbol=symbol, timeframe=timeframe, balance=float(body.get("balance", 10_000.0)),
         account_currency=str(body.get("account_currency", "USD")),
         risk_pct=body.get("risk_pct"), risk_tolerance=str(body.get("risk_tolerance", "medium")),
+        swap_long=body.get("swap_long"), swap_short=body.get("swap_short"),
     )  # fmt: skip
     return plan_for(runtime().store, request).as_dict()
 
