@@ -112,6 +112,19 @@ def test_celery_runner_with_a_real_worker(
         done = wait_for_job(client, r.get_json()["id"], h)
         assert done["status"] == "succeeded", (done, (tmp_path / "worker.log").read_text()[-3000:])
         assert done["result"]["echo"] == "celery" and done["result"]["pid"] == proc.pid
+        # a backtest through the worker, with its progress stored by the worker process
+        from noxfx.service.services.admin import set_role
+
+        email, tokens = new_user(client)
+        with app.app_context():
+            set_role(email, "analyst")
+        h = bearer(tokens["access_token"])
+        body = {"strategy": "ema_cross", "symbol": "GBPUSD", "start": "2020-01-01"}
+        r = client.post("/api/v1/backtests", json=body, headers=h)
+        assert r.status_code == 202, r.data[:300]
+        done = wait_for_job(client, r.get_json()["id"], h)
+        assert done["status"] == "succeeded", (done, (tmp_path / "worker.log").read_text()[-3000:])
+        assert done["progress"] == 1.0 and done["result"]["metrics"]["trades"] > 0
     finally:
         proc.terminate()
         try:
