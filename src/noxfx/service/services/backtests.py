@@ -53,11 +53,13 @@ def _load(schema: Schema, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def _strategy(params: dict[str, Any]) -> Strategy:
-    from noxfx.backtest.strategy_spec import load_strategy, strategy_from_dict
+    from noxfx.backtest.strategy_spec import read_spec, strategy_from_dict, templates_dir
 
     if params.get("strategy_spec") is not None:
         return strategy_from_dict(params["strategy_spec"], source="api")
-    return load_strategy(str(params["strategy"]))  # a template name (the schema checked it)
+    # a shipped template only (the schema checked the name): never a path on the server
+    name = str(params["strategy"])
+    return strategy_from_dict(read_spec(templates_dir() / f"{name}.yaml"), source=name)
 
 
 def _bars_and_config(params: dict[str, Any]) -> tuple[pd.DataFrame, BacktestConfig]:
