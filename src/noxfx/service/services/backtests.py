@@ -18,7 +18,7 @@ from noxfx.service.errors import ValidationFailed, flatten_validation
 from noxfx.service.jobs import Progress, job_kind
 from noxfx.service.runtime import runtime
 from noxfx.service.schemas.backtests import BacktestIn, OptimizationIn
-from noxfx.service.services.market import parse_time, resolve
+from noxfx.service.services.market import parse_range, resolve
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -43,12 +43,7 @@ def _load(schema: Schema, params: dict[str, Any]) -> dict[str, Any]:
             f"No {inst.symbol} bars in the store. Import some with "
             "`noxfx data import` or `noxfx data bootstrap`."
         )
-    lo, hi = parse_time(loaded["start"], "start"), parse_time(loaded["end"], "end")
-    if lo is not None and hi is not None and lo > hi:
-        raise ValidationFailed(
-            "start is after end.",
-            [{"location": "json", "field": "start", "message": "Must not be after end."}],
-        )
+    parse_range(loaded["start"], loaded["end"], "json")
     return loaded
 
 
@@ -65,12 +60,8 @@ def _strategy(params: dict[str, Any]) -> Strategy:
 def _bars_and_config(params: dict[str, Any]) -> tuple[pd.DataFrame, BacktestConfig]:
     from noxfx.backtest.runs import make_config, require_bars
 
-    bars = runtime().store.read(
-        params["symbol"],
-        params["timeframe"],
-        parse_time(params["start"], "start"),
-        parse_time(params["end"], "end"),
-    )
+    lo, hi = parse_range(params["start"], params["end"], "json")
+    bars = runtime().store.read(params["symbol"], params["timeframe"], lo, hi)
     require_bars(bars, params["symbol"], params["timeframe"])
     config = make_config(
         params["symbol"],

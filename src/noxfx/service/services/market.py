@@ -82,6 +82,17 @@ def parse_time(value: str | None, field: str) -> Any:
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
+def parse_range(start: str | None, end: str | None, location: str) -> tuple[Any, Any]:
+    """(start, end) as UTC timestamps or None; 422 when start is after end."""
+    lo, hi = parse_time(start, "start"), parse_time(end, "end")
+    if lo is not None and hi is not None and lo > hi:
+        raise ValidationFailed(
+            "start is after end.",
+            [{"location": location, "field": "start", "message": "Must not be after end."}],
+        )
+    return lo, hi
+
+
 def resolve(symbol: str, timeframe: str) -> tuple[Instrument, Timeframe]:
     inst = get_instrument(symbol)
     try:
@@ -97,12 +108,7 @@ def market_data(symbol: str, timeframe: str, start: str | None, end: str | None,
     """The JSON document of ``GET /market-data/{symbol}``: the last ``limit`` bars in
     ``[start, end]`` and the current quote (pre-serialised, straight from the cache)."""
     inst, tf = resolve(symbol, timeframe)
-    lo, hi = parse_time(start, "start"), parse_time(end, "end")
-    if lo is not None and hi is not None and lo > hi:
-        raise ValidationFailed(
-            "start is after end.",
-            [{"location": "query", "field": "start", "message": "Must not be after end."}],
-        )
+    lo, hi = parse_range(start, end, "query")
     rt = runtime()
     version = data_version(inst.symbol)
     key = f"bars:{inst.symbol}:{tf.name}:{lo}:{hi}:{limit}:{version}"
@@ -162,6 +168,7 @@ __all__ = [
     "data_version",
     "instruments",
     "market_data",
+    "parse_range",
     "quote",
     "resolve",
 ]
