@@ -146,6 +146,9 @@ def set_role(email: str, role: str, settings: ServiceSettings | None = None) -> 
     from noxfx.service.app import close_app, create_app
     from noxfx.service.services.admin import set_role as _set_role
 
+    settings = settings or ServiceSettings()
+    if "NOX_LOG_LEVEL" not in os.environ:  # a CLI command: no service log lines on the terminal
+        settings = settings.model_copy(update={"log_level": "WARNING"})
     app = create_app(settings)
     try:
         with app.app_context():
