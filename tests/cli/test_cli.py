@@ -139,6 +139,20 @@ def test_run_bootstraps_and_summarises(home: Path) -> None:
     assert again["bootstrapped"] == []
 
 
+def test_scan_ranks_by_expected_value_and_plan_takes_swap_rates(home: Path) -> None:
+    assert noxfx("data", "bootstrap", home=home).returncode == 0
+    out = noxfx("scan", "--all", "--json", home=home)
+    assert out.returncode == 0, out.stderr
+    body = json.loads(out.stdout)
+    assert {r["symbol"] for r in body["plans"]} == {"EURUSD", "GBPUSD"}
+    assert [e["symbol"] for e in body["errors"]] == ["USDJPY"]  # no 1h bars in the sample
+    evs = [r["ev_r"] for r in body["plans"]]
+    assert evs == sorted(evs, reverse=True)
+    plan = json.loads(noxfx("plan", "EURUSD", "--swap-long", "-7", "--swap-short", "-7",
+                            "--json", home=home).stdout)  # fmt: skip
+    assert plan["swap_r"] < 0 and not any("swap" in m for m in plan["missing_inputs"])
+
+
 def test_risk_size_json(home: Path) -> None:
     out = noxfx("risk", "size", "-s", "EURUSD", "-b", "10000", "--stop-pips", "25", "--json",
                 home=home)  # fmt: skip

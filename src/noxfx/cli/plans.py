@@ -71,6 +71,7 @@ def scan(
     """Plans for several pairs, ranked by expected value after costs."""
     from noxfx.data.store import BarStore
     from noxfx.errors import InvalidInput, NoxError
+    from noxfx.plans.scan import rank, scan_row
     from noxfx.workflows import plan_for
 
     store = BarStore.default()
@@ -92,15 +93,8 @@ def scan(
             except NoxError as exc:
                 errors.append({"symbol": name, "error": exc.message})
                 continue
-            rows.append({
-                "symbol": p.symbol, "direction": p.direction,
-                "considered": p.considered_direction,
-                "p_tp1": p.probability.tp1_before_stop, "cases": p.probability.cases,
-                "break_even": p.break_even_win_rate, "ev_r": p.expected_value_r,
-                "confidence": p.confidence_score, "risk_score": p.risk_score,
-                "as_of": p.as_of,
-            })  # fmt: skip
-    rows.sort(key=lambda r: -(r["ev_r"] if r["ev_r"] is not None else -9e9))
+            rows.append(scan_row(p.as_dict()))
+    rows = rank(rows)
     if json_out:
         emit_json({"timeframe": timeframe, "plans": rows, "errors": errors})
         return

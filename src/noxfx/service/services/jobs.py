@@ -1,9 +1,10 @@
 """Jobs of a user: submit, read, list; and the job kinds the service ships.
 
 Kinds: ``ping`` (a round trip through the runner: which process ran it), ``analysis`` (the
-analysis report, computed in the background), and ``backtest`` and ``optimize`` (registered by
-:mod:`noxfx.service.services.backtests`, imported here so every process that runs jobs knows
-them). New kinds register with :func:`noxfx.service.jobs.job_kind`.
+analysis report, computed in the background), ``backtest`` and ``optimize`` (registered by
+:mod:`noxfx.service.services.backtests`) and ``scan`` (:mod:`noxfx.service.services.scans`),
+imported here so every process that runs jobs knows them. New kinds register with
+:func:`noxfx.service.jobs.job_kind`.
 """
 
 from __future__ import annotations
@@ -94,5 +95,6 @@ def kinds_for(user: User) -> list[dict[str, str]]:
 
 
 from noxfx.service.services import backtests as _backtests  # noqa: E402, F401  (job kinds)
+from noxfx.service.services import scans as _scans  # noqa: E402, F401
 
 __all__ = ["get_job", "kinds_for", "list_jobs", "submit"]
