@@ -13,6 +13,7 @@ def test_scan_ranks_the_stored_pairs_and_reports_the_rest(market_app: Any) -> No
     auth = bearer(tokens["access_token"])
     r = client.post("/api/v1/scans", json={"timeframe": "1h"}, headers=auth)
     assert r.status_code == 202, r.data[:300]
+    assert r.headers["Location"] == f"/api/v1/jobs/{r.get_json()['id']}"
     job = wait_for_job(client, r.get_json()["id"], auth)
     assert job["status"] == "succeeded", job["error"]
     assert job["progress"] == 1.0

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from types import ModuleType
+from typing import Any
 
 from apiflask import APIBlueprint, APIFlask
 from flask import Response
@@ -40,9 +41,14 @@ def register_blueprints(app: APIFlask) -> None:
         app.register_blueprint(bp, url_prefix=f"{API_PREFIX}{bp.url_prefix or ''}")
 
 
+def accepted(job: Any) -> tuple[Any, int, dict[str, str]]:
+    """202 Accepted for a submitted job, with ``Location`` pointing at where to follow it."""
+    return job, 202, {"Location": f"{API_PREFIX}/jobs/{job.id}"}
+
+
 def json_bytes(data: bytes, status: int = 200) -> Response:
     """A response from already-serialised JSON (the cached documents)."""
     return Response(data, status=status, mimetype="application/json")
 
 
-__all__ = ["API_PREFIX", "json_bytes", "register_blueprints", "resource_modules"]
+__all__ = ["API_PREFIX", "accepted", "json_bytes", "register_blueprints", "resource_modules"]

@@ -6,6 +6,7 @@ from typing import Any
 
 from apiflask import APIBlueprint
 
+from noxfx.service.api import accepted
 from noxfx.service.auth import current_user, token_auth
 from noxfx.service.models import Job
 from noxfx.service.schemas.backtests import BacktestIn
@@ -24,5 +25,5 @@ RATE_LIMIT = "trading"
 @bp.output(JobOut, status_code=202)
 @bp.doc(summary="Backtest a strategy (a job: poll GET /jobs/{id} for progress and result)",
         responses=[403, 404, 422])  # fmt: skip
-def submit(body: dict[str, Any]) -> Job:
-    return jobs.submit(current_user(), "backtest", body)
+def submit(body: dict[str, Any]) -> tuple[Job, int, dict[str, str]]:
+    return accepted(jobs.submit(current_user(), "backtest", body))

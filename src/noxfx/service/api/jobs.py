@@ -7,6 +7,7 @@ from typing import Any
 
 from apiflask import APIBlueprint
 
+from noxfx.service.api import accepted
 from noxfx.service.auth import current_user, token_auth
 from noxfx.service.models import Job
 from noxfx.service.schemas.jobs import JobIn, JobKindsOut, JobOut, JobsQuery
@@ -23,8 +24,8 @@ _OWN = roles_with("jobs:own")
 @bp.input(JobIn, arg_name="body")
 @bp.output(JobOut, status_code=202)
 @bp.doc(summary="Submit a job", responses=[403, 404])
-def submit(body: dict[str, Any]) -> Job:
-    return jobs.submit(current_user(), body["kind"], body["params"])
+def submit(body: dict[str, Any]) -> tuple[Job, int, dict[str, str]]:
+    return accepted(jobs.submit(current_user(), body["kind"], body["params"]))
 
 
 @bp.get("")
