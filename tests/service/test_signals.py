@@ -85,6 +85,24 @@ def test_patterns_are_the_pattern_part_of_the_analysis_report(market_app: Any) -
                         headers=bearer(tokens["access_token"])).get_json()  # fmt: skip
     for key in ("candles", "chart_patterns", "levels", "last_price", "as_of"):
         assert body[key] == report[key]
+    # the history of each active chart pattern type: its past breakouts here, traded
+    # (USDJPY 4h ends with active patterns in the sample)
+    from noxfx.analysis.chart_patterns import detect_chart_patterns
+    from noxfx.analysis.pattern_stats import DEFAULT_HORIZON, pattern_trades, summary
+    from noxfx.instruments import get_instrument
+
+    assert set(body["history"]) == {pattern["type"] for pattern in body["chart_patterns"]}
+    jpy = client.get("/api/v1/patterns/USDJPY?timeframe=4h").get_json()
+    types = {pattern["type"] for pattern in jpy["chart_patterns"]}
+    assert types and set(jpy["history"]) == types
+    assert "measured-move target" in jpy["history_method"]
+    bars = market_app.extensions["nox"].store.read("USDJPY", "4h")
+    spread = get_instrument("USDJPY").from_pips(get_instrument("USDJPY").typical_spread_pips)
+    rows = pattern_trades(bars, detect_chart_patterns(bars), spread, DEFAULT_HORIZON)
+    for name in types:
+        expected = summary([r for r in rows if r["type"] == name])
+        assert jpy["history"][name]["trades"] == expected["trades"] > 0
+        assert abs(jpy["history"][name]["mean_r"] - expected["mean_r"]) < 1e-4
     assert_problem(client.get("/api/v1/patterns/EURUSX"), 404)
     assert client.get("/api/v1/ratings/EURUSD?timeframe=4h").data == client.get(
         "/api/v1/ratings/EURUSD?timeframe=4h").data  # fmt: skip

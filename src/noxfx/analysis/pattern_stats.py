@@ -88,4 +88,33 @@ def summary(rows: list[dict[str, Any]], tests: int = 1) -> dict[str, Any]:
     }
 
 
-__all__ = ["pattern_trades", "summary"]
+#: Bars a pattern trade may last before it is closed at the market (the report's default).
+DEFAULT_HORIZON = 100
+
+
+def type_history(
+    bars: pd.DataFrame,
+    spread: float,
+    *,
+    types: set[str] | None = None,
+    horizon: int = DEFAULT_HORIZON,
+) -> dict[str, dict[str, Any]]:
+    """Per pattern type (all, or ``types``), :func:`summary` of its breakout trades on ``bars``.
+
+    Only trades that ended within ``bars`` count, so nothing after the last bar is used.
+    Rounded for display; ``trades`` 0 means the type never broke out here.
+    """
+    from noxfx.analysis.chart_patterns import detect_chart_patterns
+
+    rows = pattern_trades(bars, detect_chart_patterns(bars), spread, horizon)
+    wanted = types if types is not None else {r["type"] for r in rows}
+    out: dict[str, dict[str, Any]] = {}
+    for name in sorted(wanted):
+        s = summary([r for r in rows if r["type"] == name])
+        out[name] = {k: (round(v, 4) if isinstance(v, float) and math.isfinite(v) else
+                         (None if isinstance(v, float) else v))
+                     for k, v in s.items() if not k.endswith("_adj")}  # fmt: skip
+    return out
+
+
+__all__ = ["DEFAULT_HORIZON", "pattern_trades", "summary", "type_history"]

@@ -67,6 +67,15 @@ class PatternsOut(Schema):
     levels = List(
         Dict(), required=True, metadata={"description": "Support/resistance levels with touches."}
     )
+    history = Dict(
+        required=True,
+        metadata={
+            "description": "Per active chart pattern type: its past breakouts here, "
+            "traded (trades, target_first, break_even, mean_r, low, high); see "
+            "history_method."
+        },
+    )
+    history_method = String(required=True)
 
 
 class PredictionOut(Schema):

@@ -39,16 +39,30 @@ PATTERN_FIELDS = ("symbol", "timeframe", "as_of", "last_bar", "last_price", "can
 
 
 def patterns_json(symbol: str, timeframe: str) -> bytes:
-    """Candlestick and chart patterns and support/resistance levels: the pattern part of the
-    analysis report (same computation, same cache lifetime)."""
+    """Candlestick and chart patterns and support/resistance levels (the pattern part of the
+    analysis report), and how each active chart pattern type did when traded on this pair's
+    history (:func:`noxfx.analysis.pattern_stats.type_history`); cached per data version."""
     from noxfx.service.services.analysis import analysis_json
 
     inst, tf = resolve(symbol, timeframe)
     rt = runtime()
 
     def compute() -> bytes:
+        from noxfx.analysis.pattern_stats import DEFAULT_HORIZON, type_history
+
         report = json.loads(analysis_json(inst.symbol, tf.name))
-        return dumps({k: report.get(k) for k in PATTERN_FIELDS})
+        doc = {k: report.get(k) for k in PATTERN_FIELDS}
+        types = {p["type"] for p in doc["chart_patterns"] or []}
+        spread = inst.from_pips(inst.typical_spread_pips)
+        doc["history"] = type_history(rt.store.read(inst.symbol, tf), spread,
+                                      types=types) if types else {}  # fmt: skip
+        doc["history_method"] = (
+            "Each past breakout of the type on this pair and timeframe traded the textbook "
+            "way: next open, measured-move target, stop at the invalidation line, closed after "
+            f"{DEFAULT_HORIZON} bars, typical spread {inst.typical_spread_pips:g} pips charged. "
+            "mean_r is the result per trade in R after the spread, low/high its 95 % interval."
+        )
+        return dumps(doc)
 
     key = f"patterns:{inst.symbol}:{tf.name}:{data_version(inst.symbol)}"
     return rt.cache.get_or_set(key, rt.settings.cache_ttl_analysis_seconds, compute)
