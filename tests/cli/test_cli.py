@@ -36,7 +36,7 @@ def test_help_lists_every_command(home: Path) -> None:
     assert out.returncode == 0
     for cmd in ("instruments", "timeframes", "run", "data", "indicators", "formula", "analyze",
                 "plan", "scan", "risk", "backtest", "optimize", "strategies", "ml", "serve",
-                "worker", "providers", "quote"):  # fmt: skip
+                "worker", "providers", "quote", "patterns"):  # fmt: skip
         assert cmd in out.stdout
     data = noxfx("data", "--help", home=home)
     for cmd in ("import", "list", "show", "validate", "bootstrap"):
@@ -151,6 +151,20 @@ def test_scan_ranks_by_expected_value_and_plan_takes_swap_rates(home: Path) -> N
     plan = json.loads(noxfx("plan", "EURUSD", "--swap-long", "-7", "--swap-short", "-7",
                             "--json", home=home).stdout)  # fmt: skip
     assert plan["swap_r"] < 0 and not any("swap" in m for m in plan["missing_inputs"])
+
+
+def test_patterns_history_json(home: Path) -> None:
+    assert noxfx("data", "bootstrap", home=home).returncode == 0
+    out = noxfx("patterns", "USDJPY", "-t", "4h", "--json", home=home)
+    assert out.returncode == 0, out.stderr
+    body = json.loads(out.stdout)
+    assert body["symbol"] == "USDJPY" and body["horizon_bars"] == 100
+    trades = [row["trades"] for row in body["patterns"]]
+    assert trades == sorted(trades, reverse=True) and trades[0] > 0
+    assert all(row["low"] <= row["mean_r"] <= row["high"] for row in body["patterns"]
+               if row["trades"] > 1)  # fmt: skip
+    bad = noxfx("patterns", "EURCHF", home=home)
+    assert bad.returncode != 0 and len(bad.stderr.strip().splitlines()) == 1
 
 
 def test_risk_size_json(home: Path) -> None:
