@@ -37,7 +37,7 @@ def test_backtest_job_matches_the_library_run(market_app: Any) -> None:
     bars = market_app.extensions["nox"].store.read("EURUSD", "1h", "2019-01-01", "2019-12-31")
     config = make_config("EURUSD", commission_per_lot=3.5)
     strategy = load_strategy("sma_cross")
-    expected, _, _ = backtest_document(strategy, bars, {"fast": 12, "slow": 48}, config, "1h")
+    expected, _ = backtest_document(strategy, bars, {"fast": 12, "slow": 48}, config, "1h")
     assert result["params"] == {"fast": 12, "slow": 48}
     assert result["metrics"]["trades"] == expected["metrics"]["trades"] > 0
     assert result["metrics"]["net_profit"] == expected["metrics"]["net_profit"]

@@ -111,10 +111,15 @@ def type_history(
     out: dict[str, dict[str, Any]] = {}
     for name in sorted(wanted):
         s = summary([r for r in rows if r["type"] == name])
-        out[name] = {k: (round(v, 4) if isinstance(v, float) and math.isfinite(v) else
-                         (None if isinstance(v, float) else v))
-                     for k, v in s.items() if not k.endswith("_adj")}  # fmt: skip
+        out[name] = {k: _display(v) for k, v in s.items() if not k.endswith("_adj")}
     return out
+
+
+def _display(value: Any) -> Any:
+    """Floats to 4 decimals, NaN to None (JSON); anything else as is."""
+    if not isinstance(value, float):
+        return value
+    return round(value, 4) if math.isfinite(value) else None
 
 
 __all__ = ["DEFAULT_HORIZON", "pattern_trades", "summary", "type_history"]

@@ -73,10 +73,11 @@ def backtest_document(
     *,
     fine_bars: pd.DataFrame | None = None,
     include_trades: bool = False,
-) -> tuple[dict[str, Any], BacktestResult, dict[str, float]]:
+) -> tuple[dict[str, Any], BacktestResult]:
     """Run ``strategy`` with ``params`` (defaults filled in) and describe the run.
 
-    Returns (document, the engine's result, the resolved parameters).
+    Returns (document, the engine's result); ``document["params"]`` are the resolved
+    parameters.
     """
     from noxfx.backtest.report import cost_summary
 
@@ -93,7 +94,7 @@ def backtest_document(
     if include_trades:
         frame = result.trades.assign(exit_reason=result.trades["exit_reason"].astype(str))
         doc["trades"] = frame.to_dict("records")
-    return doc, result, values
+    return doc, result
 
 
 def optimization_document(

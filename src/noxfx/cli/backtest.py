@@ -179,10 +179,9 @@ def backtest(
         from noxfx.data.store import BarStore
 
         fine = BarStore.default().read(symbol, intrabar, bars.index[0], bars.index[-1])
-    doc, result, values = backtest_document(strat, bars, _params(param), config, timeframe,
+    doc, result = backtest_document(strat, bars, _params(param), config, timeframe,
                                             fine_bars=fine, include_trades=trades)  # fmt: skip
-    config = result.config
-    metrics = doc["metrics"]
+    config, metrics, values = result.config, doc["metrics"], doc["params"]
     title = f"{strat.name} {config.symbol} {timeframe}"
     if report is not None:
         write_report(report, result, bars, title=title, params=values)

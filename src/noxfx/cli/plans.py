@@ -70,8 +70,8 @@ def scan(
 ) -> None:
     """Plans for several pairs, ranked by expected value after costs."""
     from noxfx.data.store import BarStore
-    from noxfx.errors import InvalidInput, NoxError
-    from noxfx.plans.scan import rank, scan_row
+    from noxfx.errors import InvalidInput
+    from noxfx.plans.scan import scan as scan_plans
     from noxfx.workflows import plan_for
 
     store = BarStore.default()
@@ -81,20 +81,15 @@ def scan(
         names = [s.strip() for s in symbols.split(",") if s.strip()]
     else:
         raise InvalidInput("Give --symbols EURUSD,GBPUSD,... or --all.")
-    rows: list[dict[str, Any]] = []
-    errors: list[dict[str, str]] = []
+
+    def plan_of(name: str) -> dict[str, Any]:
+        return plan_for(store, _request(name, timeframe, balance, "USD", None,
+                                        risk_tolerance)).as_dict()  # fmt: skip
+
     err = stderr_console()
     with err.status("scanning...") as status:
-        for name in names:
-            status.update(f"planning {name}")
-            try:
-                p = plan_for(store, _request(name, timeframe, balance, "USD", None,
-                                             risk_tolerance))  # fmt: skip
-            except NoxError as exc:
-                errors.append({"symbol": name, "error": exc.message})
-                continue
-            rows.append(scan_row(p.as_dict()))
-    rows = rank(rows)
+        rows, errors = scan_plans(names, plan_of,
+                                  lambda _i, name: status.update(f"planning {name}"))  # fmt: skip
     if json_out:
         emit_json({"timeframe": timeframe, "plans": rows, "errors": errors})
         return

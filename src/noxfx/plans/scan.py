@@ -8,7 +8,7 @@ time (UTC close of its last bar).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 
@@ -34,4 +34,26 @@ def rank(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: -(r["ev_r"] if r["ev_r"] is not None else -9e9))
 
 
-__all__ = ["rank", "scan_row"]
+def scan(
+    symbols: Sequence[str],
+    plan_of: Callable[[str], Mapping[str, Any]],
+    on_symbol: Callable[[int, str], None] | None = None,
+) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    """(ranked rows, errors) of ``plan_of(symbol)`` over ``symbols``. A pair whose plan fails
+    with a NOX error (no data, too few bars) is listed in the errors with its message, not
+    dropped silently. ``on_symbol(i, symbol)`` is called before each pair (progress)."""
+    from noxfx.errors import NoxError
+
+    rows: list[dict[str, Any]] = []
+    errors: list[dict[str, str]] = []
+    for i, symbol in enumerate(symbols):
+        if on_symbol is not None:
+            on_symbol(i, symbol)
+        try:
+            rows.append(scan_row(plan_of(symbol)))
+        except NoxError as exc:
+            errors.append({"symbol": symbol, "error": exc.message})
+    return rank(rows), errors
+
+
+__all__ = ["rank", "scan", "scan_row"]

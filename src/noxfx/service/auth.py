@@ -11,11 +11,10 @@ a token failed becomes the problem's ``detail``.
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from apiflask import HTTPTokenAuth
 from flask import g
-from sqlalchemy import Exists, bindparam, exists, select
+from sqlalchemy import bindparam, exists, select
 
 from noxfx.service.db import db, utcnow
 from noxfx.service.models import RefreshToken, User
@@ -58,24 +57,14 @@ def _roles(user: User) -> list[str]:
     return [user.role]
 
 
-def _alive(family_id: Any, now: Any) -> Exists:
-    """EXISTS an unrevoked, unexpired refresh token of the login session ``family_id``."""
-    return exists().where(
-        RefreshToken.family_id == family_id,
-        RefreshToken.revoked_at.is_(None),
-        RefreshToken.expires_at > now,
-    )
-
-
-#: Built once (statement construction costs more than the query on SQLite).
-_USER_AND_SESSION = select(User, _alive(bindparam("sid"), bindparam("now")).label("alive")).where(
-    User.id == bindparam("uid")
+#: The user and whether the login session (refresh family ``sid``) still has an unrevoked,
+#: unexpired refresh token. Built once: statement construction costs more than the query.
+_SESSION_ALIVE = exists().where(
+    RefreshToken.family_id == bindparam("sid"),
+    RefreshToken.revoked_at.is_(None),
+    RefreshToken.expires_at > bindparam("now"),
 )
-
-
-def session_alive(family_id: uuid.UUID) -> bool:
-    """True while the login session has an unrevoked, unexpired refresh token."""
-    return bool(db.session.execute(select(_alive(family_id, utcnow()))).scalar())
+_USER_AND_SESSION = select(User, _SESSION_ALIVE.label("alive")).where(User.id == bindparam("uid"))
 
 
 def current_session_id() -> uuid.UUID:
@@ -91,4 +80,4 @@ def current_user() -> User:
     return user
 
 
-__all__ = ["current_session_id", "current_user", "session_alive", "token_auth"]
+__all__ = ["current_session_id", "current_user", "token_auth"]

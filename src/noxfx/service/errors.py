@@ -149,6 +149,19 @@ def flatten_validation(detail: Mapping[str, Any]) -> list[dict[str, str]]:
     return out
 
 
+def load_or_422(schema: Any, data: Mapping[str, Any], what: str) -> dict[str, Any]:
+    """``schema.load(data)`` (a marshmallow schema), or :class:`ValidationFailed` listing the
+    fields: for input checked outside APIFlask's decorators (job params)."""
+    from marshmallow import ValidationError
+
+    try:
+        loaded: dict[str, Any] = schema.load(data)
+    except ValidationError as exc:
+        errors = flatten_validation({"json": exc.normalized_messages()})
+        raise ValidationFailed(f"The {what} are not valid.", errors) from exc
+    return loaded
+
+
 def _validation_problem(errors: list[dict[str, str]], status: int = 422) -> Response:
     summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
     more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
@@ -227,6 +240,7 @@ __all__ = [
     "ServiceUnavailable",
     "ValidationFailed",
     "flatten_validation",
+    "load_or_422",
     "problem",
     "register_error_handlers",
 ]

@@ -7,17 +7,16 @@ import json
 from typing import Any
 
 from noxfx.service.runtime import runtime
-from noxfx.service.services.market import data_version, resolve
+from noxfx.service.services.market import cached, resolve
 from noxfx.service.services.serialize import dumps
 
 
 def analysis_json(symbol: str, timeframe: str) -> bytes:
     """The report as JSON bytes (cached)."""
     inst, tf = resolve(symbol, timeframe)
-    rt = runtime()
-    key = f"analysis:{inst.symbol}:{tf.name}:{data_version(inst.symbol)}"
-    return rt.cache.get_or_set(key, rt.settings.cache_ttl_analysis_seconds,
-                               lambda: dumps(_report(inst.symbol, tf.name)))  # fmt: skip
+    return cached(inst.symbol, f"analysis:{inst.symbol}:{tf.name}",
+                  runtime().settings.cache_ttl_analysis_seconds,
+                  lambda: dumps(_report(inst.symbol, tf.name)))  # fmt: skip
 
 
 def analysis_report(symbol: str, timeframe: str) -> dict[str, Any]:

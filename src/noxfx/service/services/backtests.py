@@ -11,10 +11,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from marshmallow import Schema
-from marshmallow import ValidationError as SchemaError
 
 from noxfx.errors import InsufficientData, InvalidInput
-from noxfx.service.errors import ValidationFailed, flatten_validation
+from noxfx.service.errors import load_or_422
 from noxfx.service.jobs import Progress, job_kind
 from noxfx.service.runtime import runtime
 from noxfx.service.schemas.backtests import BacktestIn, OptimizationIn
@@ -31,11 +30,7 @@ MAX_COMBINATIONS = 5_000
 
 
 def _load(schema: Schema, params: dict[str, Any]) -> dict[str, Any]:
-    try:
-        loaded: dict[str, Any] = schema.load(params)
-    except SchemaError as exc:
-        errors = flatten_validation({"json": exc.normalized_messages()})
-        raise ValidationFailed("The job parameters are not valid.", errors) from exc
+    loaded = load_or_422(schema, params, "job parameters")
     inst, tf = resolve(loaded["symbol"], loaded["timeframe"])
     loaded["symbol"], loaded["timeframe"] = inst.symbol, tf.name
     if not runtime().store.stored_timeframes(inst.symbol):
@@ -115,7 +110,7 @@ def run_backtest(params: dict[str, Any], progress: Progress) -> dict[str, Any]:
 
     bars, config = _bars_and_config(params)
     progress(0.1)
-    doc, _, _ = backtest_document(
+    doc, _ = backtest_document(
         _strategy(params),
         bars,
         params["params"],

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,12 @@ def data_version(symbol: str) -> str:
 
 
 _versions: dict[Path, tuple[tuple[int, int], str]] = {}
+
+
+def cached(symbol: str, key: str, ttl_seconds: float, compute: Callable[[], bytes]) -> bytes:
+    """``compute()`` from the service cache under ``key`` plus the data version of ``symbol``
+    (so new bars of the symbol make a new entry)."""
+    return runtime().cache.get_or_set(f"{key}:{data_version(symbol)}", ttl_seconds, compute)
 
 
 def parse_time(value: str | None, field: str) -> Any:
@@ -165,6 +172,7 @@ def quote(symbol: str) -> dict[str, Any]:
 __all__ = [
     "DEFAULT_LIMIT",
     "MAX_LIMIT",
+    "cached",
     "data_version",
     "instruments",
     "market_data",

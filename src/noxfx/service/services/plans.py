@@ -13,7 +13,7 @@ from noxfx.service.db import db
 from noxfx.service.errors import NotFound
 from noxfx.service.models import Plan, User
 from noxfx.service.runtime import runtime
-from noxfx.service.services.market import data_version, resolve
+from noxfx.service.services.market import cached, resolve
 from noxfx.service.services.serialize import dumps
 
 
@@ -24,20 +24,18 @@ def plan_document(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _cache_key(kind: str, body: dict[str, Any]) -> tuple[str, str, str]:
-    """(cache key, symbol, timeframe) of a plan request; the key carries the data version."""
+    """(cache key, symbol, timeframe) of a plan request (see :func:`market.cached`)."""
     inst, tf = resolve(body["symbol"], body.get("timeframe", "1h"))
     parts = [inst.symbol, tf.name, body.get("risk_tolerance", "medium"), body.get("balance"),
              body.get("account_currency", "USD"), body.get("risk_pct"), body.get("swap_long"),
              body.get("swap_short")]  # fmt: skip
-    key = f"{kind}:" + ":".join(str(p) for p in parts) + f":{data_version(inst.symbol)}"
-    return key, inst.symbol, tf.name
+    return f"{kind}:" + ":".join(str(p) for p in parts), inst.symbol, tf.name
 
 
 def _plan_json(body: dict[str, Any]) -> bytes:
     key, symbol, timeframe = _cache_key("plan", body)
-    rt = runtime()
-    return rt.cache.get_or_set(key, rt.settings.cache_ttl_analysis_seconds,
-                               lambda: dumps(_generate(symbol, timeframe, body)))  # fmt: skip
+    return cached(symbol, key, runtime().settings.cache_ttl_analysis_seconds,
+                  lambda: dumps(_generate(symbol, timeframe, body)))  # fmt: skip
 
 
 def _generate(symbol: str, timeframe: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -64,10 +62,9 @@ def trading_strategy(body: dict[str, Any]) -> dict[str, Any]:
 def trading_strategy_json(body: dict[str, Any]) -> bytes:
     """:func:`trading_strategy` as JSON bytes, cached like the plan (the hot path of
     ``POST /trading-strategy``: no parse and re-serialisation per request)."""
-    key, _, _ = _cache_key("strategy", body)
-    rt = runtime()
-    return rt.cache.get_or_set(key, rt.settings.cache_ttl_analysis_seconds,
-                               lambda: dumps(trading_strategy(body)))  # fmt: skip
+    key, symbol, _ = _cache_key("strategy", body)
+    return cached(symbol, key, runtime().settings.cache_ttl_analysis_seconds,
+                  lambda: dumps(trading_strategy(body)))  # fmt: skip
 
 
 def create_plan(user: User, body: dict[str, Any]) -> Plan:

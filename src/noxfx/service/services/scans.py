@@ -6,22 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import ValidationError as SchemaError
-
-from noxfx.errors import NoxError
 from noxfx.instruments import get_instrument
-from noxfx.service.errors import ValidationFailed, flatten_validation
+from noxfx.service.errors import load_or_422
 from noxfx.service.jobs import Progress, job_kind
 from noxfx.service.runtime import runtime
 from noxfx.service.schemas.scans import ScanIn
 
 
 def validate_scan(params: dict[str, Any]) -> dict[str, Any]:
-    try:
-        loaded: dict[str, Any] = ScanIn().load(params)
-    except SchemaError as exc:
-        errors = flatten_validation({"json": exc.normalized_messages()})
-        raise ValidationFailed("The scan parameters are not valid.", errors) from exc
+    loaded = load_or_422(ScanIn(), params, "scan parameters")
     if loaded["symbols"] is not None:  # unknown names are a 404 with a suggestion, now
         loaded["symbols"] = list(dict.fromkeys(get_instrument(s).symbol for s in loaded["symbols"]))
     return loaded
@@ -34,22 +27,14 @@ def validate_scan(params: dict[str, Any]) -> dict[str, Any]:
     description="Trading plans for several pairs, ranked by expected value after costs.",
 )
 def run_scan(params: dict[str, Any], progress: Progress) -> dict[str, Any]:
-    from noxfx.plans.scan import rank, scan_row
+    from noxfx.plans.scan import scan
     from noxfx.service.services.plans import plan_document
 
     symbols = params["symbols"] or runtime().store.symbols()
-    rows: list[dict[str, Any]] = []
-    errors: list[dict[str, str]] = []
-    for i, symbol in enumerate(symbols):
-        body = {"symbol": symbol, "timeframe": params["timeframe"],
-                "risk_tolerance": params["risk_tolerance"]}  # fmt: skip
-        try:
-            rows.append(scan_row(plan_document(body)))
-        except NoxError as exc:
-            errors.append({"symbol": symbol, "error": exc.message})
-        progress((i + 1) / len(symbols))
-    return {"timeframe": params["timeframe"], "risk_tolerance": params["risk_tolerance"],
-            "plans": rank(rows), "errors": errors}  # fmt: skip
+    body = {"timeframe": params["timeframe"], "risk_tolerance": params["risk_tolerance"]}
+    rows, errors = scan(symbols, lambda symbol: plan_document({**body, "symbol": symbol}),
+                        lambda i, _symbol: progress(i / len(symbols)))  # fmt: skip
+    return {**body, "plans": rows, "errors": errors}
 
 
 __all__ = ["run_scan", "validate_scan"]

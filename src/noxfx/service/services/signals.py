@@ -7,14 +7,8 @@ from typing import Any
 
 from noxfx.service.errors import NotFound
 from noxfx.service.runtime import runtime
-from noxfx.service.services.market import data_version, resolve
+from noxfx.service.services.market import cached, resolve
 from noxfx.service.services.serialize import dumps, to_jsonable
-
-
-def rating(symbol: str, timeframe: str) -> dict[str, Any]:
-    """The TradingView-style rating as a dict (see :func:`rating_json`)."""
-    result: dict[str, Any] = json.loads(rating_json(symbol, timeframe))
-    return result
 
 
 def rating_json(symbol: str, timeframe: str) -> bytes:
@@ -29,8 +23,8 @@ def rating_json(symbol: str, timeframe: str) -> bytes:
         bars = rt.store.read(inst.symbol, tf).iloc[-2000:]
         return dumps(technical_analysis(bars, inst.symbol, tf.name).as_dict())
 
-    key = f"rating:{inst.symbol}:{tf.name}:{data_version(inst.symbol)}"
-    return rt.cache.get_or_set(key, rt.settings.cache_ttl_analysis_seconds, compute)
+    return cached(inst.symbol, f"rating:{inst.symbol}:{tf.name}",
+                  rt.settings.cache_ttl_analysis_seconds, compute)  # fmt: skip
 
 
 #: The parts of the analysis report that ``GET /patterns/{symbol}`` returns.
@@ -64,8 +58,8 @@ def patterns_json(symbol: str, timeframe: str) -> bytes:
         )
         return dumps(doc)
 
-    key = f"patterns:{inst.symbol}:{tf.name}:{data_version(inst.symbol)}"
-    return rt.cache.get_or_set(key, rt.settings.cache_ttl_analysis_seconds, compute)
+    return cached(inst.symbol, f"patterns:{inst.symbol}:{tf.name}",
+                  rt.settings.cache_ttl_analysis_seconds, compute)  # fmt: skip
 
 
 def indicators(symbol: str, timeframe: str, specs: list[str], limit: int) -> dict[str, Any]:
@@ -90,7 +84,6 @@ def prediction_json(symbol: str, timeframe: str) -> bytes:
     champion = rt.models.champion(inst.symbol, tf.name)
     if champion is None:
         raise NotFound(f"No trained model for {inst.symbol} {tf.name}: run `noxfx ml train`.")
-    key = f"prediction:{inst.symbol}:{tf.name}:{champion}:{data_version(inst.symbol)}"
 
     def compute() -> bytes:
         from noxfx.ml.predict import predict
@@ -102,7 +95,8 @@ def prediction_json(symbol: str, timeframe: str) -> bytes:
             raise NotFound(str(exc)) from exc
         return dumps(pred)
 
-    return rt.cache.get_or_set(key, rt.settings.cache_ttl_prediction_seconds, compute)
+    return cached(inst.symbol, f"prediction:{inst.symbol}:{tf.name}:{champion}",
+                  rt.settings.cache_ttl_prediction_seconds, compute)  # fmt: skip
 
 
 __all__ = [
@@ -110,6 +104,5 @@ __all__ = [
     "indicators",
     "patterns_json",
     "prediction_json",
-    "rating",
     "rating_json",
 ]
