@@ -3,11 +3,13 @@
 Real services only. PostgreSQL (127.0.0.1:5432, database ``test``) and Redis (127.0.0.1:6379)
 must be running: a test that needs one FAILS with a message naming the missing service (never
 skips). PostgreSQL tests get their own schema (``search_path``), dropped afterwards; Redis tests
-use database 14, flushed before and after.
+use database 14 (or ``$NOX_TEST_REDIS_DB``, so parallel checkouts do not collide), flushed
+before and after.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import uuid
 from collections.abc import Callable, Iterator
@@ -22,7 +24,7 @@ from noxfx.service.mail import read_outbox
 from noxfx.service.settings import ServiceSettings
 
 PG_BASE = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-REDIS_URL = "redis://127.0.0.1:6379/14"
+REDIS_URL = f"redis://127.0.0.1:6379/{os.environ.get('NOX_TEST_REDIS_DB', '14')}"
 PASSWORD = "correct horse battery staple 42"
 SECRET = "service-tests-secret-key-" + "0123456789abcdef" * 3
 
