@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run serve worker serve-stack test lint typecheck fmt bench sample clean help
+.PHONY: browser run serve worker serve-stack test lint typecheck fmt bench sample clean help
 
 help:
 	@echo "make run    - create .venv, install, load the bundled sample, print the EURUSD 1h plan,"
@@ -39,7 +39,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: lint typecheck
+browser:
+	scripts/ensure_chromium.sh
+
+test: lint typecheck browser
 	$(BIN)/python -m pytest -q
 
 fmt: $(STAMP)

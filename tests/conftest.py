@@ -59,3 +59,6 @@ def eurusd_m1() -> pd.DataFrame:
     return read_file(shared("histdata/DAT_ASCII_EURUSD_M1_201701.csv.gz")).frame.drop(
         columns="line"
     )
+
+
+pytest_plugins = ["tests.browser"]
