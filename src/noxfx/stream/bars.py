@@ -145,7 +145,7 @@ class BarBuilder:
         (default: the first seeded bar)."""
         if bars_1m.empty:
             return
-        times = bars_1m.index.as_unit("ns").asi8
+        times = pd.DatetimeIndex(bars_1m.index).as_unit("ns").asi8
         spread = bars_1m["spread"].to_numpy() if "spread" in bars_1m else None
         volume = bars_1m["volume"].to_numpy() if "volume" in bars_1m else None
         o, h, lo, c = (

@@ -230,7 +230,7 @@ class StreamRunner:
         except Exception:  # unreadable context: validate the bar alone
             return out
         for t, row in frame.tail(_CONTEXT_BARS).iterrows():
-            out.append(BarEvent(bar.symbol, bar.timeframe, pd.Timestamp(t), float(row["open"]),
+            out.append(BarEvent(bar.symbol, bar.timeframe, pd.Timestamp(str(t)), float(row["open"]),
                                 float(row["high"]), float(row["low"]), float(row["close"]),
                                 float(row.get("volume", 0.0)), True,
                                 spread_points=float(row.get("spread", float("nan")))))  # fmt: skip
