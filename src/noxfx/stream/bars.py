@@ -151,8 +151,8 @@ class BarBuilder:
         o, h, lo, c = (
             bars_1m[k].to_numpy(dtype="float64") for k in ("open", "high", "low", "close")
         )
-        for i, t in enumerate(times):
-            t = int(t)
+        for i, raw in enumerate(times.tolist()):
+            t = int(raw)
             bar = _Bar(t, t + _MINUTE_NS, float(o[i]), float(h[i]), float(lo[i]), float(c[i]),
                        float(volume[i]) if volume is not None else 0.0,
                        float(spread[i]) if spread is not None else float("nan"), 1)  # fmt: skip
