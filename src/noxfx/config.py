@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     )
     stream_embedded: Literal["auto", "on", "off"] = Field(
         default="auto",
-        description="Run the replay stream inside `noxfx serve` (auto: when NOX_REDIS_URL is unset).",
+        description="Replay stream inside `noxfx serve`; reserved, not wired yet.",
     )
     stream_symbols: str = Field(default="", description="Symbols streamed (empty: all stored).")
     stream_timeframes: str = Field(
