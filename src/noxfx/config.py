@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -28,6 +29,21 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(default=None, description="Redis URL; default: in-process.")
     account_currency: str = Field(default="USD", description="Currency of the trading account.")
     debug: bool = Field(default=False, description="Show tracebacks on errors (NOX_DEBUG=1).")
+    # live stream (noxfx.stream): one block, read by `noxfx stream` and `noxfx serve`
+    stream_prefix: str = Field(
+        default="nox", description="Prefix of the Redis pub/sub channels of the live stream."
+    )
+    stream_embedded: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description="Replay stream inside `noxfx serve`; reserved, not wired yet.",
+    )
+    stream_symbols: str = Field(default="", description="Symbols streamed (empty: all stored).")
+    stream_timeframes: str = Field(
+        default="1m,5m,15m,1h,4h,1d,1w", description="Bars built from the ticks (1m always)."
+    )
+    stream_speed: float = Field(
+        default=300.0, gt=0, description="Replay pace: market seconds per real second."
+    )
 
     @property
     def bars_dir(self) -> Path:

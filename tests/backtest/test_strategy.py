@@ -312,3 +312,20 @@ def test_any_json_strategy_is_built_or_refused_with_a_clear_error(spec: dict[str
 
     with contextlib.suppress(NoxError):
         strategy_from_dict(spec, source="api")
+
+
+def test_a_strategy_with_a_single_rule_runs(eurusd_h1: pd.DataFrame) -> None:
+    """Only ``entry_long`` (no exits, no short side): signals, not a KeyError (issue 13)."""
+    from noxfx.backtest.strategy_spec import strategy_from_dict
+
+    rule = "cross_over(sma(close, 10), sma(close, 40))"
+    strategy = strategy_from_dict({"name": "one_rule", "entry_long": rule})
+    bars = eurusd_h1.iloc[:3000]
+    sig = strategy.signals(bars, {})
+    from noxfx.analysis.formula import evaluate
+
+    expected = np.asarray(evaluate(rule, bars), dtype=np.bool_)
+    assert sig.long_entry is not None
+    got = np.asarray(sig.long_entry, dtype=np.bool_)
+    assert got.sum() > 10
+    np.testing.assert_array_equal(got, expected)

@@ -80,6 +80,9 @@ def test_stitched_oos_equity_equals_separate_runs(bars: pd.DataFrame) -> None:
     assert wf.efficiency == pytest.approx(expected, nan_ok=True)
     assert wf.metrics.final_equity == pytest.approx(balance)
     assert wf.as_dict()["windows"][0]["window"] == 1
+    # the stitched run counts every window's trades (ids restart per window; issue 13)
+    assert wf.metrics.trades == int(wf.windows["oos_trades"].sum()) > 0
+    assert wf.trades.groupby("trade_id")["window"].nunique().max() == 1
 
 
 def test_anchored_walk_forward_grows_the_in_sample(bars: pd.DataFrame) -> None:

@@ -94,6 +94,11 @@ def test_import_refused_then_repaired(home: Path) -> None:
     assert file_result["validation"]["repairs"] == ["nonpositive: dropped 1 row(s)"]
     listed = json.loads(noxfx("data", "list", "--json", home=home).stdout)
     assert listed[0]["symbol"] == "GBPNZD" and listed[0]["bars"] == file_result["rows_read"] - 1
+    assert listed[0]["origin"] == "native"
+    derived = {d["timeframe"]: d["derived_from"] for d in listed if d["origin"] == "derived"}
+    assert derived == {"1d": ["4h"], "1w": ["4h"]}
+    table = noxfx("data", "list", home=home).stdout
+    assert "native" in table and "from 4h" in table
 
 
 def test_import_json_refusal_keeps_stdout_parseable(home: Path) -> None:

@@ -149,3 +149,32 @@ def test_kill_during_write_leaves_previous_data_and_readers_see_whole_files(
     # the next write cleans up what the killed writer left behind
     store.write("EURUSD", "1h", version_a.iloc[:10])
     assert not list(store.path("EURUSD", "1h").parent.glob(".1h.*.tmp"))
+
+
+def test_a_small_fine_import_does_not_replace_coarser_views(
+    store: BarStore, eurusd_h1: pd.DataFrame
+) -> None:
+    """Two months of HistData 1m (Jan-Feb 2017) next to years of 1h: 4h bars come from the 1m
+    data only where it covers them whole, from the 1h data everywhere else; the native 1d wins."""
+    from noxfx.data.importer import import_files
+    from tests.conftest import shared
+
+    store.write("EURUSD", "1h", eurusd_h1)
+    store.write("EURUSD", "1d", resample(eurusd_h1, "1d", source="1h"))
+    h4_before = store.read("EURUSD", "4h")
+    d1_before = store.read("EURUSD", "1d")
+    import_files(store, [shared(f"histdata/DAT_ASCII_EURUSD_M1_20170{m}.csv.gz") for m in (1, 2)])
+    h4 = store.read("EURUSD", "4h")
+    assert h4.index[-1] == h4_before.index[-1] and h4.index[0] == h4_before.index[0]
+    pd.testing.assert_frame_equal(store.read("EURUSD", "1d"), d1_before)
+    fine = store.read("EURUSD", "1m")
+    from_1m = resample(fine, "4h", source="1m")
+    inside = (h4.index > from_1m.index[0]) & (h4.index < from_1m.index[-1])
+    assert inside.sum() > 200
+    pd.testing.assert_frame_equal(h4[inside], from_1m.loc[h4.index[inside]], check_freq=False)
+    outside = h4.index[h4.index < pd.Timestamp("2016-12-01", tz="UTC")]
+    pd.testing.assert_frame_equal(h4.loc[outside], h4_before.loc[outside], check_freq=False)
+    listing = {(d.timeframe, d.origin, d.derived_from) for d in store.datasets(derived=True)}
+    assert ("1m", "native", ()) in listing and ("1d", "native", ()) in listing
+    assert ("4h", "derived", ("1m", "1h")) in listing and ("15m", "derived", ("1m",)) in listing
+    assert all(d.origin == "native" for d in store.datasets())

@@ -67,6 +67,50 @@ def test_yahoo_ohlc_violations() -> None:
         assert h < max(o, c) or lo > min(o, c)
 
 
+def test_snb_depeg_is_a_real_move_imported_unchanged(store) -> None:  # type: ignore[no-untyped-def]
+    """2015-01-15: USDCHF closes -16 %, low 0.726; the bar opens at the old level and trades the
+    path down, the next days stay there: real, kept by import and by --repair, listed as extreme."""
+    from noxfx.data.importer import import_files
+
+    day = pd.Timestamp("2015-01-15", tz="UTC")
+    parsed, report = check("metatrader/USDCHF1440.csv.gz")
+    assert report.ok, report.lines()
+    (move,) = [p for p in report.warnings if p.check == "extreme"]
+    assert move.time == day and "extreme move" in move.detail and "-16.20%" in move.detail
+    fixed, _ = repair(parsed.frame, parsed.timeframe, report)
+    assert day in fixed.index
+    (res,) = import_files(store, [shared("metatrader/USDCHF1440.csv.gz")], repair_defects=True)
+    stored = store.read("USDCHF", "1d")
+    row = stored.loc[day]
+    assert (row["low"], row["close"]) == (0.72627, 0.85395)
+    assert len(stored) == len(parsed.frame)
+    assert res.report.counts() == {"extreme": 1}
+
+
+@pytest.mark.parametrize(
+    ("rel", "times"),
+    [
+        ("metatrader/USDJPY240.csv.gz", ["2022-09-22 08:00", "2022-10-21 12:00"]),
+        ("mt5/USDJPY_H4.csv.gz", ["2022-10-21 13:00"]),
+    ],
+)
+def test_yen_interventions_of_2022_are_real(rel: str, times: list[str]) -> None:
+    parsed, report = check(rel)
+    assert report.ok, report.lines()
+    extreme = {p.time for p in report.warnings if p.check == "extreme"}
+    assert {pd.Timestamp(t, tz="UTC") for t in times} <= extreme
+    fixed, _ = repair(parsed.frame, parsed.timeframe, report)
+    assert len(fixed) == len(parsed.frame)
+
+
+def test_weekly_reopening_gaps_are_real_on_intraday_files() -> None:
+    """EURUSD 1h 2017-04-23 21:00 (French election weekend) opens 1.8 % above Friday: real."""
+    _, report = check("generic/EURUSD_H1.csv.gz")
+    extreme = {p.time for p in report.warnings if p.check == "extreme"}
+    assert pd.Timestamp("2017-04-23 21:00", tz="UTC") in extreme
+    assert not [p for p in report.errors if p.check == "spike"]
+
+
 def test_usdtry_bad_ticks_over_ten_percent() -> None:
     parsed, report = check("yahoo/USDTRY=X.csv.gz")
     spikes = [p for p in report.errors if p.check == "spike"]
@@ -75,6 +119,10 @@ def test_usdtry_bad_ticks_over_ten_percent() -> None:
     jump_times = set(closes.index[jumps.to_numpy()])
     found = {p.time for p in spikes}
     assert jump_times and jump_times <= found
+    # each is caught for a reason the bars show, not for its size
+    assert all(":" in p.detail.split("robust z")[1] for p in spikes)
+    fixed, _ = repair(parsed.frame, parsed.timeframe, report)
+    assert not (jump_times & set(fixed.index))
 
 
 @pytest.mark.parametrize(

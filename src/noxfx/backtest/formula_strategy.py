@@ -120,7 +120,9 @@ class FormulaStrategy(Strategy):
         if len(prefix) + len(body) <= MAX_FORMULA_CHARS:
             frame = evaluate(prefix + body, bars)
             for rule in self.rules:
-                out[_RULE_TO_SIGNAL[rule]] = frame[f"nox_{rule}"].to_numpy(dtype=np.bool_)
+                # one assigned name comes back as a Series, several as a frame of columns
+                col = frame if frame.ndim == 1 else frame[f"nox_{rule}"]
+                out[_RULE_TO_SIGNAL[rule]] = np.asarray(col, dtype=np.bool_)
         else:  # too long for one formula: one evaluation per rule
             for rule, text in self.rules.items():
                 series = evaluate(prefix + text, bars)

@@ -145,6 +145,7 @@ def walk_forward(
     trades: list[pd.DataFrame] = []
     positions: list[pd.Series] = []
     chosen: list[Params] = []
+    id_offset = 0  # trade ids restart in every window's run: shift them so they stay unique
     index = bars.index
     for k, b in enumerate(bounds):
         is_bars = bars.iloc[: b.is_end]
@@ -184,7 +185,11 @@ def walk_forward(
         )
         equities.append(run.equity)
         positions.append(run.position)
-        trades.append(run.trades.assign(window=k + 1))
+        window_trades = run.trades.assign(window=k + 1)
+        if len(window_trades):
+            window_trades["trade_id"] = window_trades["trade_id"] + id_offset
+            id_offset = int(window_trades["trade_id"].max()) + 1
+        trades.append(window_trades)
         chosen.append(dict(params))
         balance = float(run.equity.iloc[-1])
         if progress is not None:

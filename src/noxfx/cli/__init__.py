@@ -23,6 +23,7 @@ from noxfx.cli import ml as ml_cli
 from noxfx.cli import plans as plans_cli
 from noxfx.cli import risk as risk_cli
 from noxfx.cli import server as server_cli
+from noxfx.cli import stream as stream_cli
 from noxfx.cli.misc import register as register_misc
 from noxfx.cli.providers import register as register_providers
 
@@ -56,6 +57,7 @@ analysis_cli.register(app)
 plans_cli.register(app)
 backtest_cli.register(app)
 server_cli.register(app)
+stream_cli.register(app)
 app.add_typer(data_cli.app, name="data")
 register_providers(app, data_cli.app)
 app.add_typer(indicators_cli.app, name="indicators")

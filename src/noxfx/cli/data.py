@@ -79,11 +79,12 @@ def import_(
 
 @app.command("list")
 def list_(json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """Stored datasets: symbol, timeframe, first and last bar (UTC open time), bar count."""
+    """Datasets: symbol, timeframe, native or derived (and from what), first and last bar (UTC
+    open time), bar count. Derived views are resampled on read from finer stored data."""
     from noxfx.data.store import BarStore
 
     store = BarStore.default()
-    datasets = store.datasets()
+    datasets = store.datasets(derived=True)
     if json_out:
         emit_json([d.as_dict() for d in datasets])
     elif not datasets:
@@ -95,8 +96,10 @@ def list_(json_out: bool = typer.Option(False, "--json", help="Print JSON.")) ->
 def print_dataset_table(datasets: list[DatasetInfo], title: str) -> None:
     """Stored datasets as a table with readable UTC times."""
     rows = [
-        {"symbol": d.symbol, "timeframe": d.timeframe, "first (UTC)": d.first,
-         "last (UTC)": d.last, "bars": d.bars, "source": d.source}
+        {"symbol": d.symbol, "timeframe": d.timeframe,
+         "origin": d.origin if d.origin == "native" else f"from {'+'.join(d.derived_from)}",
+         "first (UTC)": d.first, "last (UTC)": d.last, "bars": d.bars,
+         "source": d.source if d.origin == "native" else "-"}
         for d in datasets
     ]  # fmt: skip
     print_table(rows, title=title)

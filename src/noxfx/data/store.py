@@ -13,8 +13,13 @@ Guarantees:
 * **Upserts.** Writing bars that overlap stored ones replaces the overlap (new data win), keeps
   the rest, and leaves the dataset sorted without duplicate times. Writers of one dataset are
   serialised with an advisory lock file, so concurrent imports do not lose each other's bars.
-* **Derived timeframes.** Reading a timeframe that is not stored resamples the finest stored
-  finer one (:func:`noxfx.timeframes.resample`), e.g. 1h -> 4h/1d/1w, with forex conventions.
+* **Derived timeframes.** Reading a timeframe that is not stored resamples stored finer ones
+  (:func:`noxfx.timeframes.resample`), e.g. 1h -> 4h/1d/1w, with forex conventions. A derived
+  timeframe exists only where finer data covers it: each bar comes from the finest source whose
+  span covers that bar completely (a partial edge bar only when no source has it whole), so two
+  months of 1m bars improve those two months of 4h bars and leave the other years to the 1h
+  data. A natively stored timeframe always wins over a derived one: it is read as stored.
+  :meth:`BarStore.datasets` with ``derived=True`` lists the derived views and their sources.
 
 Each file carries its provenance (source, format, import time) in the Parquet key-value metadata.
 """
@@ -52,6 +57,10 @@ class DatasetInfo:
     bars: int
     source: str | None
     path: str
+    #: "native" (stored as imported) or "derived" (resampled on read from ``derived_from``)
+    origin: str = "native"
+    #: the stored timeframes a derived view is built from, finest first (empty when native)
+    derived_from: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -61,6 +70,8 @@ class DatasetInfo:
             "last": self.last.isoformat() if self.last is not None else None,
             "bars": self.bars,
             "source": self.source,
+            "origin": self.origin,
+            "derived_from": list(self.derived_from),
         }
 
 
@@ -130,30 +141,86 @@ class BarStore:
         path = self.path(sym, tf)
         if path.exists():
             return self._read_file(path, _utc(start), _utc(end))
-        stored = self.stored_timeframes(sym)
-        finer = [s for s in stored if s < tf and (tf.name == "1w" or tf.seconds % s.seconds == 0)]
+        finer = self.derivable_from(sym, tf)
         if not derive or not finer:
-            have = ", ".join(s.name for s in stored) or "nothing"
+            have = ", ".join(s.name for s in self.stored_timeframes(sym)) or "nothing"
             raise InsufficientData(
                 f"No {sym} {tf} bars in the store (stored: {have}). "
                 f"Import some with `noxfx data import` or `noxfx data bootstrap`."
             )
+        lo, hi = _utc(start), _utc(end)
+        if len(finer) == 1:
+            out = self._derive_from(sym, tf, finer[0], lo, hi)
+        else:
+            out = self._derive_covered(sym, tf, finer, lo, hi)
+        if lo is not None:
+            out = out[out.index >= lo]
+        if hi is not None:
+            out = out[out.index <= hi]
+        return out
+
+    def derivable_from(self, symbol: str, timeframe: str | Timeframe) -> list[Timeframe]:
+        """Stored timeframes finer than ``timeframe`` that divide it, finest first (empty when
+        ``timeframe`` is stored natively: the native dataset wins)."""
+        tf = parse_timeframe(timeframe)
+        stored = self.stored_timeframes(symbol)
+        if tf in stored:
+            return []
+        return [s for s in stored if s < tf and (tf.name == "1w" or tf.seconds % s.seconds == 0)]
+
+    def _derive_from(
+        self,
+        sym: str,
+        tf: Timeframe,
+        source: Timeframe,
+        lo: pd.Timestamp | None,
+        hi: pd.Timestamp | None,
+    ) -> pd.DataFrame:
         from noxfx.timeframes import bucket_close, bucket_open, resample
 
-        source = finer[0]  # the finest: most faithful to the real bar boundaries
-        lo, hi = _utc(start), _utc(end)
         # widen the read to whole buckets, so the first and last derived bars are complete
         src_lo = bucket_open(_index_of(lo), tf)[0] if lo is not None else None
         src_hi = None
         if hi is not None:
             src_hi = bucket_close(bucket_open(_index_of(hi), tf)[0], tf) - _one_ns()
         frame = self._read_file(self.path(sym, source), src_lo, src_hi)
-        out = resample(frame, tf, source=source)
-        if lo is not None:
-            out = out[out.index >= lo]
-        if hi is not None:
-            out = out[out.index <= hi]
-        return out
+        return resample(frame, tf, source=source)
+
+    def _derive_covered(
+        self,
+        sym: str,
+        tf: Timeframe,
+        sources: list[Timeframe],
+        lo: pd.Timestamp | None,
+        hi: pd.Timestamp | None,
+    ) -> pd.DataFrame:
+        """Each ``tf`` bar from the finest source whose stored span holds it whole."""
+        import numpy as np
+        import pandas as pd
+
+        from noxfx.timeframes import bucket_close, bucket_open
+
+        parts = []
+        for rank, source in enumerate(sources):
+            info = self.info(sym, source)
+            out = self._derive_from(sym, tf, source, lo, hi)
+            if out.empty or info.first is None or info.last is None:
+                continue
+            opens = pd.DatetimeIndex(out.index)
+            closes = opens + (bucket_close(opens[0], tf) - opens[0])  # one length per timeframe
+            span_end = info.last + pd.Timedelta(seconds=source.seconds)
+            first_open = bucket_open(_index_of(info.first), tf)[0]
+            whole = (opens > first_open) | (first_open == info.first)
+            whole &= closes <= span_end
+            # whole buckets by source order first; partial edge buckets after every whole one
+            priority = np.where(np.asarray(whole), rank, len(sources) + rank)
+            parts.append(out.assign(_priority=priority))
+        if not parts:
+            return self._derive_from(sym, tf, sources[0], lo, hi)
+        merged = pd.concat(parts)
+        merged = merged.sort_values("_priority", kind="stable")
+        merged = merged[~merged.index.duplicated(keep="first")].sort_index()
+        return merged.drop(columns="_priority")
 
     def _read_file(
         self, path: Path, start: pd.Timestamp | None, end: pd.Timestamp | None
@@ -212,9 +279,39 @@ class BarStore:
             path=str(path),
         )
 
-    def datasets(self) -> list[DatasetInfo]:
-        """Every stored dataset, by symbol then timeframe (finest first)."""
-        return [self.info(s, tf) for s in self.symbols() for tf in self.stored_timeframes(s)]
+    def datasets(self, *, derived: bool = False) -> list[DatasetInfo]:
+        """Every stored dataset, by symbol then timeframe (finest first); with ``derived``, also
+        each timeframe that reads derive from finer stored data (``origin="derived"``)."""
+        out: list[DatasetInfo] = []
+        for sym in self.symbols():
+            stored = self.stored_timeframes(sym)
+            names = sorted({*stored, *(TIMEFRAMES.values() if derived else ())})
+            for tf in names:
+                if tf in stored:
+                    out.append(self.info(sym, tf))
+                elif sources := self.derivable_from(sym, tf):
+                    out.append(self.derived_info(sym, tf, sources))
+        return out
+
+    def derived_info(
+        self, symbol: str, timeframe: str | Timeframe, sources: list[Timeframe] | None = None
+    ) -> DatasetInfo:
+        """Summary of a derived view (reads and resamples its sources to count its bars)."""
+        tf = parse_timeframe(timeframe)
+        sym = get_instrument(symbol).symbol
+        sources = sources if sources is not None else self.derivable_from(sym, tf)
+        frame = self.read(sym, tf)
+        return DatasetInfo(
+            symbol=sym,
+            timeframe=tf.name,
+            first=frame.index[0] if len(frame) else None,
+            last=frame.index[-1] if len(frame) else None,
+            bars=len(frame),
+            source="derived from " + " + ".join(s.name for s in sources),
+            path=str(self.path(sym, sources[0])),
+            origin="derived",
+            derived_from=tuple(s.name for s in sources),
+        )
 
     # ------------------------------------------------------------------ writing
     def write(

@@ -42,12 +42,17 @@ class BarEvent:
     volume: float
     closed: bool
     spread_pips: float = float("nan")
+    #: False when the bar's interval began before the stream saw data (it is never stored)
+    complete: bool = True
+    #: mean spread in points (10^-precision), the bar store's ``spread`` column
+    spread_points: float = float("nan")
 
     def as_dict(self) -> dict[str, Any]:
+        spread = None if self.spread_pips != self.spread_pips else round(self.spread_pips, 2)
         return {
             "symbol": self.symbol, "timeframe": self.timeframe, "time": self.time.isoformat(),
             "open": self.open, "high": self.high, "low": self.low, "close": self.close,
-            "volume": self.volume, "closed": self.closed,
+            "volume": self.volume, "closed": self.closed, "spread_pips": spread,
         }  # fmt: skip
 
 
