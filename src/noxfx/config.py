@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,13 +28,9 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(default=None, description="Redis URL; default: in-process.")
     account_currency: str = Field(default="USD", description="Currency of the trading account.")
     debug: bool = Field(default=False, description="Show tracebacks on errors (NOX_DEBUG=1).")
-    # live stream (noxfx.stream): one block, read by `noxfx stream` and `noxfx serve`
+    # live stream (noxfx.stream): one block, read by `noxfx stream`
     stream_prefix: str = Field(
         default="nox", description="Prefix of the Redis pub/sub channels of the live stream."
-    )
-    stream_embedded: Literal["auto", "on", "off"] = Field(
-        default="auto",
-        description="Replay stream inside `noxfx serve`; reserved, not wired yet.",
     )
     stream_symbols: str = Field(default="", description="Symbols streamed (empty: all stored).")
     stream_timeframes: str = Field(

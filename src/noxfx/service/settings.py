@@ -92,16 +92,6 @@ class ServiceSettings(Settings):
     log_level: str = "INFO"
     log_json: bool = True
     paper_balance: float = Field(default=10_000.0, gt=0, description="Paper account start.")
-    # Socket.IO (noxfx.service.realtime)
-    ws_max_subscriptions: int = Field(default=50, ge=1, description="Per connection.")
-    ws_max_connections_per_user: int = Field(default=10, ge=1, description="Per API process.")
-    ws_max_queue: int = Field(
-        default=2000, ge=10, description="Messages queued for one client before it is dropped."
-    )
-    ws_resume_max_bars: int = Field(default=5000, ge=1, description="Bars sent on a resume.")
-    ws_auth_check_seconds: float = Field(
-        default=30.0, gt=0, description="How often live connections' tokens are re-checked."
-    )
 
     @field_validator("database_url")
     @classmethod

@@ -3,7 +3,6 @@
 * :class:`RedisEmitter` (server mode, any process: the stream, a Celery worker): a write-only
   ``socketio.RedisManager`` on the API's Socket.IO channel, so every API process delivers the
   event to its clients in the room.
-* :class:`ServerEmitter` (embedded mode): the in-process ``socketio.Server`` itself.
 * :class:`LogEmitter`: no clients (``noxfx stream`` without Redis): logs at debug level.
 """
 
@@ -34,16 +33,6 @@ class RedisEmitter:
         self.manager.emit(event, data, namespace="/", room=room)
 
 
-class ServerEmitter:
-    """Emits through a ``socketio.Server`` (the API process's own)."""
-
-    def __init__(self, server: Any) -> None:
-        self.server = server
-
-    def emit(self, event: str, data: dict[str, Any], room: str) -> None:
-        self.server.emit(event, data, room=room)
-
-
 class LogEmitter:
     """No Socket.IO reachable: events are logged (debug) and dropped."""
 
@@ -51,4 +40,4 @@ class LogEmitter:
         log.debug("emit %s to %s (no Socket.IO server configured): %s", event, room, data)
 
 
-__all__ = ["LogEmitter", "RedisEmitter", "ServerEmitter", "socketio_channel"]
+__all__ = ["LogEmitter", "RedisEmitter", "socketio_channel"]

@@ -47,25 +47,4 @@ def bar_closed_message(bar: BarEvent, sent: float) -> dict[str, Any]:
     return {"type": BAR_CLOSED, "symbol": bar.symbol, "bar": bar.as_dict(), "sent": sent}
 
 
-def bar_from_payload(doc: dict[str, Any]) -> BarEvent:
-    """A BAR document back as a :class:`BarEvent` (listeners outside the stream process)."""
-    import pandas as pd
-
-    spread = doc.get("spread_pips")
-    return BarEvent(
-        symbol=doc["symbol"], timeframe=doc["timeframe"], time=pd.Timestamp(doc["time"]),
-        open=float(doc["open"]), high=float(doc["high"]), low=float(doc["low"]),
-        close=float(doc["close"]), volume=float(doc["volume"]), closed=bool(doc["closed"]),
-        spread_pips=float("nan") if spread is None else float(spread),
-    )  # fmt: skip
-
-
-def quote_from_payload(doc: dict[str, Any]) -> Quote:
-    import pandas as pd
-
-    return Quote(doc["symbol"], float(doc["bid"]), float(doc["ask"]), pd.Timestamp(doc["time"]),
-                 str(doc.get("source", "")))  # fmt: skip
-
-
-__all__ = ["BAR_CLOSED", "TICK", "bar_closed_message", "bar_from_payload", "quote_from_payload",
-           "quote_payload", "tick_message"]  # fmt: skip
+__all__ = ["BAR_CLOSED", "TICK", "bar_closed_message", "quote_payload", "tick_message"]

@@ -5,8 +5,7 @@
   extreme, close: four ticks per bar at 0, 1/3, 2/3 of the bar and one second before its close),
   from ``start`` at ``speed`` times real time. With ``loop`` it starts again at the end, shifted
   by whole weeks so that market time keeps moving forward (weekday and session structure kept).
-* Real sources (OANDA v20 pricing stream, polling providers) live in
-  :mod:`noxfx.stream.live_sources`.
+* Real sources (the OANDA v20 pricing stream, polling providers) are not built yet.
 
 A source stops when its ``stop`` event is set (pauses wake up at once).
 """
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING, Protocol
 import pandas as pd
 
 from noxfx.data.providers.base import Tick
+from noxfx.data.providers.resilience import SystemClock
 
 if TYPE_CHECKING:
     from noxfx.data.store import BarStore
@@ -45,21 +45,11 @@ class TickSource(Protocol):
     def __iter__(self) -> Iterator[Tick | Heartbeat]: ...
 
 
-class _StopClock:
+class _StopClock(SystemClock):
     """The replay's clock: real time, with sleeps that end when ``stop`` is set."""
 
     def __init__(self, stop: threading.Event) -> None:
         self._stop = stop
-
-    def monotonic(self) -> float:
-        import time
-
-        return time.monotonic()
-
-    def time(self) -> float:
-        import time
-
-        return time.time()
 
     def sleep(self, seconds: float) -> None:
         if seconds > 0:
