@@ -75,6 +75,54 @@ def prices_at(
     return out
 
 
+def with_conversion(
+    store: BarStore, bars: pd.DataFrame, symbol: str, account: str, timeframe: str
+) -> pd.DataFrame:
+    """``bars`` with a ``conversion`` column (quote -> ``account`` rate known at each bar's
+    open) taken from the stored pairs, for a backtest of a pair whose quote and base are both
+    not the account currency (EURGBP on USD: GBPUSD opens, else 1 / USDGBP, else through USD);
+    ``bars`` unchanged otherwise. Raises :class:`InsufficientData` naming the pair to import.
+    The legs are read at ``timeframe`` where the store serves it, else at any stored one."""
+    import pandas as pd
+
+    from noxfx.risk.conversion import conversion_legs, rate_series
+
+    inst = get_instrument(symbol)
+    account = account.upper()
+    if account in (inst.quote, inst.base) or not len(bars):
+        return bars
+    candidates = set(_conversion_symbols(symbol, account))  # the pair itself may be a leg
+    opens: dict[str, pd.Series] = {}
+    for sym in sorted(candidates):
+        series = _opens(store, sym, timeframe, bars.index[0], bars.index[-1])
+        if series is not None:
+            opens[sym] = series
+    legs = conversion_legs(inst.quote, account, set(opens))
+    return bars.assign(conversion=rate_series(legs, opens, pd.DatetimeIndex(bars.index)))
+
+
+def _opens(
+    store: BarStore, symbol: str, timeframe: str, start: pd.Timestamp, end: pd.Timestamp
+) -> pd.Series | None:
+    """Bar opens of a stored ``symbol`` from one bar before ``start`` to ``end``, or None."""
+    import pandas as pd
+
+    from noxfx.instruments import CATALOGUE
+
+    if symbol not in CATALOGUE or not store.stored_timeframes(symbol):
+        return None
+    wanted = [parse_timeframe(timeframe), *store.stored_timeframes(symbol)]
+    for tf in wanted:
+        step = pd.Timedelta(seconds=tf.seconds)
+        try:
+            bars = store.read(symbol, tf, start - step, end)
+        except InsufficientData:
+            continue
+        if len(bars):
+            return bars["open"]
+    return None
+
+
 def _conversion_symbols(symbol: str, account: str) -> list[str]:
     inst = get_instrument(symbol)
     a, q = account.upper(), inst.quote

@@ -43,8 +43,10 @@ def test_plan_invariants(eurusd: pd.DataFrame, cut: str) -> None:
     assert plan.as_of == bars.index[-1] + pd.Timedelta(hours=1)
     p = plan.probability.tp1_before_stop
     assert p is not None and 0 <= p <= 1 and plan.probability.cases >= 30
-    assert plan.break_even_win_rate == pytest.approx((1 + plan.cost_r) / 2)
-    assert plan.expected_value_r == pytest.approx(p - (1 - p) - plan.cost_r)
+    win, loss = plan.payoff_win_r, plan.payoff_loss_r
+    assert plan.payoff_source.startswith("setup history") and win > 0 > loss
+    assert plan.break_even_win_rate == pytest.approx((plan.cost_r - loss) / (win - loss))
+    assert plan.expected_value_r == pytest.approx(p * win + (1 - p) * loss - plan.cost_r)
     if plan.direction == "NO_TRADE":
         assert plan.no_trade_reasons
     else:
@@ -122,5 +124,64 @@ def test_swap_enters_the_expected_value_or_is_named_missing(eurusd: pd.DataFrame
     assert charged.swap_r == pytest.approx(expected) and charged.swap_r < 0
     assert charged.cost_r == pytest.approx(plain.cost_r - charged.swap_r)
     p = charged.probability.tp1_before_stop
-    assert charged.expected_value_r == pytest.approx(p - (1 - p) - charged.cost_r)
+    win, loss = charged.payoff_win_r, charged.payoff_loss_r
+    assert charged.expected_value_r == pytest.approx(p * win + (1 - p) * loss - charged.cost_r)
     assert charged.break_even_win_rate > plain.break_even_win_rate
+
+
+def _side_trades(bars: pd.DataFrame, plan_long: bool) -> pd.DataFrame:
+    """The setup's TP1-or-stop trades, rebuilt here from the engine (no commission, no swap)."""
+    from noxfx.backtest.config import BacktestConfig, Distance, Signals
+    from noxfx.backtest.engine import simulate
+    from noxfx.plans.history import HORIZON_BARS
+    from noxfx.plans.setup import SetupParams, setup_signals
+
+    params = SetupParams.for_tolerance("medium")
+    sig = setup_signals(bars, 3600, _higher(bars), params)
+    fresh = {k: sig[k] & ~sig[k].shift(1, fill_value=False) for k in ("long", "short")}
+    k = params.stop_atr
+    cfg = BacktestConfig(symbol="EURUSD", spread_pips=0.8, use_spread_column=False,
+                         stop_loss=Distance.atr(k), take_profit=Distance.atr(k),
+                         max_bars_in_trade=HORIZON_BARS, risk_percent=1.0,
+                         conversion_rate=1.0)  # fmt: skip
+    t = simulate(bars, Signals(long_entry=fresh["long"], short_entry=fresh["short"]), cfg).trades
+    return t[t["direction"] == ("long" if plan_long else "short")]
+
+
+@pytest.mark.parametrize("cut", ["2018-11-21 08:00", "2020-12-29 08:00"])
+def test_expected_value_is_what_the_setups_trades_returned(eurusd: pd.DataFrame, cut: str) -> None:
+    """The history's trades paid the spread: EV is their mean R, not 2P - 1 - spread (issue 13:
+    the spread was charged twice)."""
+    bars = eurusd.loc[:cut]
+    plan = generate_plan(PlanRequest("EURUSD", spread_pips=0.8), bars, _higher(bars))
+    trades = _side_trades(bars, plan.considered_direction == "LONG")
+    assert plan.probability.cases == len(trades)
+    assert plan.expected_value_r == pytest.approx(trades["r_multiple"].mean(), abs=1e-9)
+    assert plan.cost_r == 0.0  # no commission given, no swap given: nothing on top
+    assert any("commission" in m for m in plan.missing_inputs)
+    # the old formula charged the spread a second time: strictly more pessimistic
+    p = plan.probability.tp1_before_stop
+    assert p is not None
+    assert p - (1 - p) - 0.8 / plan.stop.pips < plan.expected_value_r
+
+
+def test_commission_is_charged_on_top_of_the_history(eurusd: pd.DataFrame) -> None:
+    bars = eurusd.loc[:"2020-12-29 08:00"]
+    free = generate_plan(PlanRequest("EURUSD", spread_pips=0.8), bars, _higher(bars))
+    paid = generate_plan(PlanRequest("EURUSD", spread_pips=0.8, commission_per_lot=3.5), bars,
+                         _higher(bars))  # fmt: skip
+    extra = 2 * 3.5 / paid.position.pip_value / paid.stop.pips
+    assert paid.cost_r == pytest.approx(extra)
+    assert free.expected_value_r is not None and paid.expected_value_r is not None
+    assert paid.expected_value_r == pytest.approx(free.expected_value_r - extra)
+    assert not any("commission" in m for m in paid.missing_inputs)
+
+
+def test_a_model_probability_pays_the_spread_on_the_barriers(eurusd: pd.DataFrame) -> None:
+    bars = eurusd.loc[:"2020-12-29 08:00"]
+    plan = generate_plan(PlanRequest("EURUSD", spread_pips=0.8), bars, _higher(bars),
+                         ml_probability=(0.6, 0.6, "v1", 500))  # fmt: skip
+    assert (plan.payoff_win_r, plan.payoff_loss_r) == (1.0, -1.0)
+    assert plan.cost_r == pytest.approx(0.8 / plan.stop.pips)
+    assert plan.expected_value_r == pytest.approx(0.6 - 0.4 - plan.cost_r)
+    assert plan.break_even_win_rate == pytest.approx((1 + plan.cost_r) / 2)

@@ -61,3 +61,24 @@ def test_plans_are_private(market_app: Any) -> None:
                    404)  # fmt: skip
     assert client.get("/api/v1/plans", headers=bearer(bob["access_token"])).get_json() == []
     assert_problem(client.get("/api/v1/plans"), 401)
+
+
+def test_trading_strategy_takes_the_plan_requests_cost_fields(market_app: Any) -> None:
+    """Every PlanRequest cost field is in the API (one definition: issue 13/15)."""
+    from dataclasses import fields
+
+    from noxfx.plans.generator import PlanRequest
+    from noxfx.service.schemas.plans import PlanIn
+
+    assert {f.name for f in fields(PlanRequest)} <= set(PlanIn().fields)
+    client = market_app.test_client()
+    base = {"symbol": "EURUSD", "timeframe": "1h"}
+    bare = client.post("/api/v1/trading-strategy", json=base).get_json()["strategy"]
+    assert any("commission" in m for m in bare["missing_inputs"])
+    body = {**base, "commission_per_lot": 3.5, "leverage": 50, "spread_pips": 1.2}
+    r = client.post("/api/v1/trading-strategy", json=body)
+    assert r.status_code == 200, r.get_json()
+    plan = r.get_json()["strategy"]
+    assert plan["quote"]["spread_pips"] == 1.2 and plan["position"]["leverage"] == 50
+    assert plan["cost_r"] > 0 and not any("commission" in m for m in plan["missing_inputs"])
+    assert plan["expected_value_r"] < bare["expected_value_r"]

@@ -115,9 +115,9 @@ def _conversion(
         rate = np.full(n, float(config.conversion_rate))
     else:
         raise InvalidInput(
-            f"{ins.symbol} on a {account} account needs a {ins.quote}->{account} rate: pass "
-            f"conversion= (e.g. {ins.quote}{account} opens, or 1 / {account}{ins.quote}) or set "
-            f"conversion_rate."
+            f"{ins.symbol} on a {account} account needs a {ins.quote}->{account} rate: import "
+            f"{ins.quote}{account} (or {account}{ins.quote}) bars, or pass conversion= "
+            f"({ins.quote}{account} opens, or 1 / {account}{ins.quote}) or set conversion_rate."
         )
     if not (np.isfinite(rate).all() and (rate > 0).all()):
         raise InvalidInput("The conversion rate must be positive and known for every bar.")
@@ -249,6 +249,8 @@ def prepare(
     arrays = _bar_arrays(bars)
     index = arrays.index
     spread = _spread(bars, config, ins)
+    if conversion is None and "conversion" in bars.columns:
+        conversion = bars["conversion"]  # quote -> account per bar, known at its open
     market = nb.Market(
         arrays.open,
         arrays.high,

@@ -91,7 +91,10 @@ def simulate(
     optional ``spread`` column in MetaTrader points. ``conversion``: the quote -> account rate
     known at each bar's open, as a Series on any UTC index (forward-filled onto the bars; e.g.
     GBPUSD opens for EURGBP on a USD account) or a constant; not needed when the account
-    currency is the pair's quote (1) or base (1 / open). ``fine_bars``: finer bid bars of the
+    currency is the pair's quote (1) or base (1 / open). Without ``conversion``, an optional
+    ``conversion`` column of ``bars`` is used (same meaning; :func:`noxfx.workflows.with_conversion`
+    adds it from the store, so optimisations and walk-forward slices carry it too).
+    ``fine_bars``: finer bid bars of the
     same symbol (e.g. 1m under 1h) used to tell which of a stop and a target was hit first and to
     move trailing stops within the bar.
 

@@ -220,7 +220,8 @@ def monthly_returns(equity: pd.Series, initial_balance: float) -> pd.DataFrame:
 
 
 def cost_summary(config: BacktestConfig, bars: pd.DataFrame | None = None) -> dict[str, str]:
-    """Plain words for the costs a run used (spread source, commission, slippage, swaps)."""
+    """Plain words for the costs a run used (spread source, commission, slippage, swaps) and,
+    when ``bars`` carry a ``conversion`` column, the quote -> account rate it used."""
     ins = config.instrument
     if config.use_spread_column and bars is not None and "spread" in bars.columns:
         points = bars["spread"].to_numpy(dtype=np.float64)
@@ -234,8 +235,19 @@ def cost_summary(config: BacktestConfig, bars: pd.DataFrame | None = None) -> di
         "spread": spread,
         "commission": f"{config.commission_per_lot:g} {config.account_currency} per lot per side",
         "slippage": f"{config.slippage_pips:g} pips per market/stop fill",
-        "swap": f"long {config.swap_long:g}, short {config.swap_short:g} ({config.swap_unit})",
+        "swap": f"long {config.swap_long:g}, short {config.swap_short:g} ({config.swap_unit} "
+        "per lot per night)",
+        **_conversion_words(config, bars),
     }
+
+
+def _conversion_words(config: BacktestConfig, bars: pd.DataFrame | None) -> dict[str, str]:
+    ins, account = config.instrument, config.account_currency.upper()
+    if bars is None or "conversion" not in bars.columns or account in (ins.quote, ins.base):
+        return {}
+    rate = bars["conversion"]
+    return {"conversion": f"{ins.quote}->{account} from stored pairs at each bar's open "
+                          f"({float(rate.iloc[0]):.5g} to {float(rate.iloc[-1]):.5g})"}  # fmt: skip
 
 
 def _table(rows: Sequence[Mapping[Any, Any]], columns: Sequence[str] | None = None) -> str:

@@ -35,9 +35,13 @@ def make_config(
     commission_per_lot: float = 0.0,
     slippage_pips: float = 0.0,
     account_currency: str = "USD",
+    swap_long: float = 0.0,
+    swap_short: float = 0.0,
 ) -> BacktestConfig:
     """A :class:`~noxfx.backtest.config.BacktestConfig` from the user-facing options. Spread:
-    ``spread_pips``, else the bars' spread column, else the instrument's typical spread."""
+    ``spread_pips``, else the bars' spread column, else the instrument's typical spread;
+    commission per lot per side and swaps per lot per night (+ credit, - debit) in the account
+    currency."""
     from noxfx.backtest.config import BacktestConfig
     from noxfx.instruments import get_instrument
 
@@ -51,6 +55,8 @@ def make_config(
         use_spread_column=spread_pips is None,
         commission_per_lot=commission_per_lot,
         slippage_pips=slippage_pips,
+        swap_long=swap_long,
+        swap_short=swap_short,
     )
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from noxfx.cli._args import SYMBOL_ARG, SYMBOL_OPT, one_symbol
 from noxfx.cli._output import emit_json, print_table, stderr_console, stdout_console
 
 if TYPE_CHECKING:
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
 strategies_app = typer.Typer(help="Strategy templates: list and show.", no_args_is_help=True)
 
 _STRATEGY = typer.Option(..., "--strategy", "-S", help="Template name or .yaml/.json file.")
-_SYMBOL = typer.Option(..., "--symbol", "-s", help="Pair, e.g. EURUSD.")
 _TIMEFRAME = typer.Option("1h", "--timeframe", "-t", help="Timeframe, e.g. 1h.")
 _START = typer.Option(None, "--start", help="First bar (UTC date/time), default: all stored.")
 _END = typer.Option(None, "--end", help="Last bar (UTC date/time).")
@@ -38,6 +38,10 @@ _SPREAD = typer.Option(None, "--spread", help="Spread in pips (default: data/cat
 _COMMISSION = typer.Option(0.0, "--commission", help="Commission per lot per side.")
 _SLIPPAGE = typer.Option(0.0, "--slippage", help="Slippage in pips per market/stop fill.")
 _ACCOUNT = typer.Option("USD", "--account-currency", help="Account currency.")
+_SWAP_LONG = typer.Option(
+    0.0, "--swap-long", help="Swap per lot per night for longs, account currency (+/-)."
+)
+_SWAP_SHORT = typer.Option(0.0, "--swap-short", help="The same for shorts.")
 _JSON = typer.Option(False, "--json", help="Print JSON.")
 _REPORT = typer.Option(None, "--report", help="Write a self-contained HTML report here.")
 
@@ -65,30 +69,37 @@ def _params(specs: list[str] | None) -> dict[str, float]:
     return out
 
 
-def _bars(symbol: str, timeframe: str, start: str | None, end: str | None) -> pd.DataFrame:
+def _bars(
+    symbol: str, timeframe: str, start: str | None, end: str | None, account: str
+) -> pd.DataFrame:
+    """Stored bars with, for a cross on this account, the quote -> account rate per bar."""
     from noxfx.backtest.runs import require_bars
     from noxfx.data.store import BarStore
+    from noxfx.workflows import with_conversion
 
-    return require_bars(BarStore.default().read(symbol, timeframe, start, end), symbol, timeframe)
+    store = BarStore.default()
+    bars = require_bars(store.read(symbol, timeframe, start, end), symbol, timeframe)
+    return with_conversion(store, bars, symbol, account, timeframe)
 
 
 def _config(
     symbol: str, balance: float, risk: float | None, lots: float, spread: float | None,
-    commission: float, slippage: float, account: str,
+    commission: float, slippage: float, account: str, swap_long: float, swap_short: float,
 ) -> BacktestConfig:  # fmt: skip
     from noxfx.backtest.runs import make_config
 
     return make_config(symbol, balance=balance, risk_percent=risk, lots=lots, spread_pips=spread,
                        commission_per_lot=commission, slippage_pips=slippage,
-                       account_currency=account)  # fmt: skip
+                       account_currency=account, swap_long=swap_long,
+                       swap_short=swap_short)  # fmt: skip
 
 
 def _costs_line(config: BacktestConfig, bars: pd.DataFrame) -> str:
+    """Every cost the run charged, zero or not, and the currency conversion it used."""
     from noxfx.backtest.report import cost_summary
 
     c = cost_summary(config, bars)
-    return f"Costs included: spread {c['spread']}; commission {c['commission']}; " \
-           f"slippage {c['slippage']}."  # fmt: skip
+    return "Costs included: " + "; ".join(f"{k} {v}" for k, v in c.items()) + "."
 
 
 def _dsr_words(dsr: float) -> str:
@@ -143,8 +154,9 @@ class _Bar:
 
 # --------------------------------------------------------------------------- backtest
 def backtest(
+    symbol_arg: str | None = SYMBOL_ARG,
     strategy: str = _STRATEGY,
-    symbol: str = _SYMBOL,
+    symbol_opt: str | None = SYMBOL_OPT,
     timeframe: str = _TIMEFRAME,
     param: list[str] | None = typer.Option(None, "--param", "-p", help="name=value (repeat)."),
     start: str | None = _START,
@@ -156,6 +168,8 @@ def backtest(
     commission: float = _COMMISSION,
     slippage: float = _SLIPPAGE,
     account_currency: str = _ACCOUNT,
+    swap_long: float = _SWAP_LONG,
+    swap_short: float = _SWAP_SHORT,
     trades: bool = typer.Option(False, "--trades", help="Include every trade in --json."),
     intrabar: str | None = typer.Option(
         None,
@@ -171,9 +185,11 @@ def backtest(
     from noxfx.backtest.runs import backtest_document
     from noxfx.backtest.strategy import load_strategy
 
+    symbol = one_symbol(symbol_arg, symbol_opt, "noxfx backtest EURUSD -S sma_cross")
     strat = load_strategy(strategy)
-    bars = _bars(symbol, timeframe, start, end)
-    config = _config(symbol, balance, risk, lots, spread, commission, slippage, account_currency)
+    bars = _bars(symbol, timeframe, start, end, account_currency)
+    config = _config(symbol, balance, risk, lots, spread, commission, slippage, account_currency,
+                     swap_long, swap_short)  # fmt: skip
     fine = None
     if intrabar is not None:
         from noxfx.data.store import BarStore
@@ -198,8 +214,9 @@ def backtest(
 
 # --------------------------------------------------------------------------- optimize
 def optimize(
+    symbol_arg: str | None = SYMBOL_ARG,
     strategy: str = _STRATEGY,
-    symbol: str = _SYMBOL,
+    symbol_opt: str | None = SYMBOL_OPT,
     timeframe: str = _TIMEFRAME,
     param: list[str] | None = typer.Option(
         None, "--param", "-p", help="name=lo:hi:step, name=a,b,c or name=v (repeat)."
@@ -223,6 +240,8 @@ def optimize(
     commission: float = _COMMISSION,
     slippage: float = _SLIPPAGE,
     account_currency: str = _ACCOUNT,
+    swap_long: float = _SWAP_LONG,
+    swap_short: float = _SWAP_SHORT,
     json_out: bool = _JSON,
     report: Path | None = _REPORT,
 ) -> None:
@@ -236,10 +255,12 @@ def optimize(
         raise InvalidInput(f"--method {method!r}: choose grid, random or optuna.")
     if objective not in opt_mod.OBJECTIVES:
         raise InvalidInput(f"--objective {objective!r}: choose {', '.join(opt_mod.OBJECTIVES)}.")
+    symbol = one_symbol(symbol_arg, symbol_opt, "noxfx optimize EURUSD -S sma_cross")
     strat = load_strategy(strategy)
     space = opt_mod.parse_ranges(param or [], strat)
-    bars = _bars(symbol, timeframe, start, end)
-    config = _config(symbol, balance, risk, lots, spread, commission, slippage, account_currency)
+    bars = _bars(symbol, timeframe, start, end, account_currency)
+    config = _config(symbol, balance, risk, lots, spread, commission, slippage, account_currency,
+                     swap_long, swap_short)  # fmt: skip
     common: dict[str, Any] = {"method": method, "trials": trials, "objective": objective,
                               "min_trades": min_trades, "seed": seed}  # fmt: skip
     if walk_forward is not None:

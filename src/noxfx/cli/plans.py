@@ -6,6 +6,7 @@ from typing import Any
 
 import typer
 
+from noxfx.cli._args import many_symbols
 from noxfx.cli._output import emit_json, print_table, stderr_console
 
 
@@ -15,14 +16,14 @@ def register(app: typer.Typer) -> None:
 
 
 def _request(symbol: str, timeframe: str, balance: float, account_currency: str,
-             risk: float | None, risk_tolerance: str, swap_long: float | None = None,
-             swap_short: float | None = None) -> Any:  # fmt: skip
+             risk: float | None, risk_tolerance: str, **costs: float | None) -> Any:  # fmt: skip
+    """A PlanRequest; cost options left out (None) keep the request's own defaults."""
     from noxfx.plans.generator import PlanRequest
 
+    given = {k: v for k, v in costs.items() if v is not None}
     return PlanRequest(symbol=symbol, timeframe=timeframe, balance=balance,
                        account_currency=account_currency.upper(), risk_pct=risk,
-                       risk_tolerance=risk_tolerance, swap_long=swap_long,
-                       swap_short=swap_short)  # fmt: skip
+                       risk_tolerance=risk_tolerance, **given)  # fmt: skip
 
 
 def plan(
@@ -44,6 +45,13 @@ def plan(
         "currency (+ credit, - debit). Without it the expected value leaves swap out.",
     ),
     swap_short: float | None = typer.Option(None, "--swap-short", help="The same for shorts."),
+    commission: float | None = typer.Option(
+        None, "--commission", help="Commission per lot per side, account currency (e.g. 3.5)."
+    ),
+    leverage: float | None = typer.Option(None, "--leverage", help="Leverage (default 30)."),
+    spread: float | None = typer.Option(
+        None, "--spread", help="Spread in pips (default: the bars' spread, else typical)."
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Direction (or NO_TRADE and why), entry, stop, targets, size, P(TP1 before stop) with the
@@ -52,7 +60,8 @@ def plan(
     from noxfx.workflows import plan_for
 
     req = _request(symbol, timeframe, balance, account_currency, risk, risk_tolerance,
-                   swap_long, swap_short)  # fmt: skip
+                   swap_long=swap_long, swap_short=swap_short, commission_per_lot=commission,
+                   leverage=leverage, spread_pips=spread)  # fmt: skip
     result = plan_for(BarStore.default(), req)
     if json_out:
         emit_json(result.as_dict())
@@ -61,7 +70,8 @@ def plan(
 
 
 def scan(
-    symbols: str | None = typer.Option(None, "--symbols", help="Comma-separated pairs."),
+    pairs: list[str] | None = typer.Argument(None, help="Pairs, e.g. EURUSD GBPUSD USDJPY."),
+    symbols: str | None = typer.Option(None, "--symbols", help="Comma-separated pairs (alias)."),
     all_: bool = typer.Option(False, "--all", help="Every pair in the store."),
     timeframe: str = typer.Option("1h", "--timeframe", "-t", help="Timeframe."),
     balance: float = typer.Option(10_000.0, "--balance", "-b", help="Account balance."),
@@ -75,12 +85,9 @@ def scan(
     from noxfx.workflows import plan_for
 
     store = BarStore.default()
-    if all_:
-        names = store.symbols()
-    elif symbols:
-        names = [s.strip() for s in symbols.split(",") if s.strip()]
-    else:
-        raise InvalidInput("Give --symbols EURUSD,GBPUSD,... or --all.")
+    names = store.symbols() if all_ else many_symbols(pairs, symbols)
+    if not names:
+        raise InvalidInput("Give the pairs (noxfx scan EURUSD GBPUSD) or --all.")
 
     def plan_of(name: str) -> dict[str, Any]:
         return plan_for(store, _request(name, timeframe, balance, "USD", None,
@@ -130,6 +137,8 @@ def print_plan(d: dict[str, Any]) -> None:
                  f"{d['account_currency']} ({d['position']['risk_pct']:.2f} %)"),
         ("P(TP1 before stop)", f"{_fmt(prob['tp1_before_stop'])} from {prob['source']}, "
                                f"n={prob['cases']}{_interval(prob['interval_95'])}"),
+        ("payoffs", f"hit {d['payoff_win_r']:+.2f} R, miss {d['payoff_loss_r']:+.2f} R "
+                    f"({d['payoff_source']})"),
         ("break-even win rate", _fmt(d["break_even_win_rate"])),
         ("swap", _swap_words(d)),
         ("expected value", f"{_fmt(d['expected_value_r'])} R = "

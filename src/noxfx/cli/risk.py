@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from noxfx.cli._args import SYMBOL_ARG, SYMBOL_OPT, one_symbol
 from noxfx.cli._output import emit_json, print_table
 
 app = typer.Typer(help="Risk: position sizing and portfolio risk (exposure, VaR/CVaR).",
@@ -17,7 +18,8 @@ METHODS = ("fixed_fractional", "kelly", "volatility_target")
 
 @app.command("size")
 def size(
-    symbol: str = typer.Option(..., "--symbol", "-s", help="Pair, e.g. EURUSD."),
+    symbol_arg: str | None = SYMBOL_ARG,
+    symbol_opt: str | None = SYMBOL_OPT,
     balance: float = typer.Option(..., "--balance", "-b", help="Account balance."),
     stop_pips: float = typer.Option(..., "--stop-pips", help="Stop distance in pips."),
     risk: float = typer.Option(1.0, "--risk", "-r", help="Risk per trade, % of balance."),
@@ -42,6 +44,7 @@ def size(
     from noxfx.risk.conversion import margin_required, pip_value_per_lot
     from noxfx.workflows import prices_at
 
+    symbol = one_symbol(symbol_arg, symbol_opt, "noxfx risk size EURUSD -b 10000 --stop-pips 20")
     inst = get_instrument(symbol)
     store = BarStore.default()
     prices = prices_at(store, store.symbols())

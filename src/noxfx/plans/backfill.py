@@ -16,8 +16,11 @@ promise piece by piece:
   per distinct spread gives every window's trades: a plan at ``j`` counts the run's trades that
   entered inside its window (after :data:`WARMUP_BARS` of indicator warm-up) and were hits by
   bar ``j`` (a trade still open at ``j`` counts as a miss, as the window's run closes it at its
-  end). This agrees with the generator's number up to window-start effects;
-  ``tests/plans/test_backfill.py`` compares the two at sampled times.
+  end; its R is not known at ``j`` and is left out of the payoffs). This agrees with the
+  generator's number up to window-start effects;
+  ``tests/plans/test_backfill.py`` compares the two at sampled times;
+* EV and break-even use the window's payoffs (:mod:`noxfx.plans.payoff`: mean R of its hits and
+  misses, spread paid), as the generator does, so the spread is not charged twice.
 
 NO_TRADE plans keep their considered direction, levels and probability (``no_trade`` is True),
 so the ledger checks the probability whether or not the plan said trade.
@@ -33,6 +36,7 @@ import pandas as pd
 from noxfx.errors import InsufficientData
 from noxfx.instruments import get_instrument
 from noxfx.plans.history import HORIZON_BARS, MIN_TRADES
+from noxfx.plans.payoff import trade_r
 from noxfx.plans.setup import TARGET_R, SetupParams, setup_signals
 from noxfx.timeframes import parse_timeframe
 
@@ -80,8 +84,9 @@ def plan_spreads(bars: pd.DataFrame, symbol: str, spread_pips: float | None) -> 
 def _history_counts(
     bars: pd.DataFrame, long_entry: np.ndarray, short_entry: np.ndarray, symbol: str,
     stop_atr: float, spread_pips: float,
-) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:  # fmt: skip
-    """Side -> (entry bars, exit bars, hit flags) of the setup's TP1-or-stop trades on all bars."""
+) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:  # fmt: skip
+    """Side -> (entry bars, exit bars, hit flags, R) of the setup's TP1-or-stop trades on all
+    bars (R: price move over the stop distance, spread paid)."""
     from noxfx.backtest.config import BacktestConfig, Distance, Signals
     from noxfx.backtest.engine import simulate
 
@@ -95,28 +100,41 @@ def _history_counts(
     for side in ("long", "short"):
         s = t[t["direction"] == side]
         hit = np.asarray(s["exit_reason"].astype(str).str.startswith("take_profit"))
-        out[side] = (s["entry_bar"].to_numpy(), s["exit_bar"].to_numpy(), hit)
+        r = trade_r(s["pnl_pips"].to_numpy(), s["entry_price"].to_numpy(),
+                    s["stop_price"].to_numpy(), get_instrument(symbol).pip_size)  # fmt: skip
+        out[side] = (s["entry_bar"].to_numpy(), s["exit_bar"].to_numpy(), hit, r)
     return out
 
 
 def _window_estimate(
-    counts: tuple[np.ndarray, np.ndarray, np.ndarray], lo: np.ndarray, j: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """(P, cases) per plan from trades entered in bars ``[lo, j]`` and hit by ``j``."""
-    entry, exit_, hit = counts
+    counts: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], lo: np.ndarray, j: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(P, cases, mean R of hits, mean R of misses) per plan from trades entered in bars
+    ``[lo, j]`` and hit by ``j`` (NaN payoffs where the window holds no hit or no miss)."""
+    entry, exit_, hit, r = counts
     cum = np.r_[0, np.cumsum(hit)]
+    cum_rw = np.r_[0.0, np.cumsum(np.where(hit, r, 0.0))]
+    cum_rl = np.r_[0.0, np.cumsum(np.where(hit, 0.0, r))]
     a = np.searchsorted(entry, lo, side="left")
     b = np.searchsorted(entry, j, side="right")
     n = b - a
     hits = cum[b] - cum[a]
-    # at most one trade (the last entered) can still be open at j: its hit is not known yet
+    r_win, r_loss = cum_rw[b] - cum_rw[a], cum_rl[b] - cum_rl[a]
+    n_win, n_loss = hits.astype(np.float64), (n - hits).astype(np.float64)
+    # at most one trade (the last entered) can still be open at j: its outcome is not known yet
     last = np.clip(b - 1, 0, max(len(entry) - 1, 0))
     if len(entry):
-        still_open = (n > 0) & (exit_[last] > j) & hit[last]
-        hits = hits - still_open.astype(np.int64)
+        open_at_j = (n > 0) & (exit_[last] > j)
+        hits = hits - (open_at_j & hit[last]).astype(np.int64)
+        r_win -= np.where(open_at_j & hit[last], r[last], 0.0)
+        r_loss -= np.where(open_at_j & ~hit[last], r[last], 0.0)
+        n_win -= open_at_j & hit[last]
+        n_loss -= open_at_j & ~hit[last]
     with np.errstate(invalid="ignore", divide="ignore"):
         p = np.where(n >= MIN_TRADES, hits / np.maximum(n, 1), np.nan)
-    return p, n
+        win = np.where((n_win > 0) & (n_loss > 0), r_win / n_win, np.nan)
+        loss = np.where((n_win > 0) & (n_loss > 0), r_loss / n_loss, np.nan)
+    return p, n, win, loss
 
 
 def backfill_plans(
@@ -135,7 +153,9 @@ def backfill_plans(
 
     Columns: :data:`COLUMNS` (``as_of`` = the bar's close, UTC; prices in quote currency;
     ``p_tp1`` NaN when fewer than :data:`~noxfx.plans.history.MIN_TRADES` past trades back it).
-    Costs in ``cost_r``/``ev_r`` are the spread (no commission, no swap: broker specific).
+    Costs: the spread, inside the payoffs (``cost_r`` is the spread in R, for reference; it is
+    subtracted on top only where a window has no hit or no miss and the barriers' +1R / -1R
+    stand in); no commission, no swap (broker specific).
     """
     if every < 1:
         from noxfx.errors import InvalidInput
@@ -178,6 +198,7 @@ def backfill_plans(
     window_lo = np.asarray(window_lo, dtype=np.int64) + WARMUP_BARS
     p = np.full(len(j), np.nan)
     cases = np.zeros(len(j), dtype=np.int64)
+    win_r, loss_r = np.full(len(j), np.nan), np.full(len(j), np.nan)
     le, se = _entries(signals["long"]), _entries(signals["short"])
     for s in np.unique(spread):
         sel = spread == s
@@ -185,10 +206,17 @@ def backfill_plans(
         for side, is_long in (("long", True), ("short", False)):
             m = sel & (considered_long == is_long)
             if m.any():
-                p[m], cases[m] = _window_estimate(counts[side], window_lo[m], j[m])
+                p[m], cases[m], win_r[m], loss_r[m] = _window_estimate(
+                    counts[side], window_lo[m], j[m]
+                )
     cost_r = spread / stop_pips
-    break_even = (1 + cost_r) / (1 + TARGET_R[0])
-    ev_r = p * TARGET_R[0] - (1 - p) - cost_r
+    # payoffs of the window's own trades (spread paid); the barriers' with the spread on top
+    # where the window has no hit or no miss (noxfx.plans.payoff)
+    barriers = ~np.isfinite(win_r)
+    win_r[barriers], loss_r[barriers] = TARGET_R[0], -1.0
+    extra = np.where(barriers, cost_r, 0.0)
+    break_even = (extra - loss_r) / (win_r - loss_r)
+    ev_r = p * win_r + (1 - p) * loss_r - extra
     signal = long_sig[j] | short_sig[j]
     with np.errstate(invalid="ignore"):
         no_trade = (~signal | ~np.isfinite(p) | (ev_r <= 0)

@@ -25,6 +25,7 @@ import pandas as pd
 
 from noxfx.errors import InsufficientData
 from noxfx.instruments import SESSIONS, Instrument, get_instrument
+from noxfx.plans.history import SideHistory
 from noxfx.plans.model import (
     Direction,
     Entry,
@@ -37,6 +38,7 @@ from noxfx.plans.model import (
     TakeProfit,
     TradingPlan,
 )
+from noxfx.plans.payoff import BARRIERS
 from noxfx.plans.setup import TARGET_FRACTIONS, TARGET_R, SetupParams, setup_signals
 from noxfx.risk.drawdown import AccountState, protection
 from noxfx.timeframes import parse_timeframe
@@ -184,16 +186,25 @@ def generate_plan(
     position = _position(request, inst, stop, risk_pct, prices, guard.multiplier, missing)
     pip_value = position.pip_value
 
-    history, empirical, nights = _history(bars, signals, params, inst, quote.spread_pips, missing)
-    probability = _probability(considered_long, ml_probability, empirical)
+    history, sides = _history(bars, signals, params, inst, quote.spread_pips, missing)
+    past = sides.get("long" if considered_long else "short")
+    probability = _probability(considered_long, ml_probability, past)
     commission_pips = (2 * request.commission_per_lot / pip_value) if np.isfinite(pip_value) \
         else 0.0  # fmt: skip
-    swap_days = nights.get("long" if considered_long else "short")
+    if request.commission_per_lot == 0.0:
+        missing.append("commission (your broker's, per lot per side): not given, so the "
+                       "expected value assumes none (give --commission)")  # fmt: skip
+    swap_days = past.nights if past is not None else None
     swap_r = _swap_r(request, considered_long, position, swap_days, missing)
-    cost_r = (quote.spread_pips + commission_pips) / stop.pips - (swap_r or 0.0)
-    break_even = (1 + cost_r) / (1 + TARGET_R[0])
+    # the history's trades paid the spread: with its probability, its payoffs; otherwise the
+    # barriers' and the spread on top (noxfx.plans.payoff)
+    payoff = past.payoff if (past is not None and past.payoff is not None
+                             and probability.source == HISTORY_SOURCE) else BARRIERS  # fmt: skip
+    spread_r = 0.0 if payoff.spread_included else quote.spread_pips / stop.pips
+    cost_r = spread_r + commission_pips / stop.pips - (swap_r or 0.0)
+    break_even = payoff.break_even(cost_r)
     p = probability.tp1_before_stop
-    ev_r = None if p is None else p * TARGET_R[0] - (1 - p) - cost_r
+    ev_r = None if p is None else payoff.expected_value_r(p, cost_r)
     ev_account = None if ev_r is None else ev_r * position.risk_amount
 
     reasons = _no_trade_reasons(
@@ -225,7 +236,8 @@ def generate_plan(
         considered_direction="LONG" if considered_long else "SHORT", entry=entry, stop=stop,
         targets=targets, position=position, probability=probability,
         break_even_win_rate=break_even, expected_value_r=ev_r, expected_value_account=ev_account,
-        cost_r=cost_r, swap_r=swap_r, swap_days=swap_days,
+        cost_r=cost_r, swap_r=swap_r, swap_days=swap_days, payoff_win_r=payoff.win_r,
+        payoff_loss_r=payoff.loss_r, payoff_source=payoff.source,
         confidence_score=float(np.clip(p, 0, 1)) if p is not None else 0.0,
         risk_score=risk_score, rationale=rationale, history=history,
         invalidation=invalidation, warnings=warnings, missing_inputs=missing,
@@ -305,30 +317,32 @@ def _atr_series(bars: pd.DataFrame) -> pd.Series:
 def _history(
     bars: pd.DataFrame, signals: pd.DataFrame, params: SetupParams, inst: Instrument,
     spread_pips: float, missing: list[str],
-) -> tuple[SetupHistory | None, dict[str, tuple[float, int]], dict[str, float]]:  # fmt: skip
+) -> tuple[SetupHistory | None, dict[str, SideHistory]]:  # fmt: skip
     from noxfx.plans.history import setup_history
 
     try:
         return setup_history(bars, signals, params, inst, spread_pips)
     except InsufficientData as exc:
         missing.append(f"setup history: {exc}")
-        return None, {}, {}
+        return None, {}
+
+
+#: :attr:`Probability.source` of a probability taken from the setup's own history.
+HISTORY_SOURCE = "setup history (same rule, past trades, costs included)"
 
 
 def _probability(
     long: bool,
     ml: tuple[float | None, float | None, str, int] | None,
-    empirical: dict[str, tuple[float, int]],
+    side: SideHistory | None,
 ) -> Probability:
     if ml is not None:
         p = ml[0] if long else ml[1]
         if p is not None:
             return Probability(p, f"ml:{ml[2]}", True, ml[3], None)
-    side = "long" if long else "short"
-    if side in empirical and empirical[side][1] > 0:
-        p, n = empirical[side]
-        return Probability(p, "setup history (same rule, past trades, costs included)", False, n,
-                           _wilson(p, n))  # fmt: skip
+    if side is not None and side.p_tp1 is not None:
+        return Probability(side.p_tp1, HISTORY_SOURCE, False, side.cases,
+                           _wilson(side.p_tp1, side.cases))  # fmt: skip
     return Probability(None, "none", False, 0, None)
 
 

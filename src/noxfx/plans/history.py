@@ -9,9 +9,15 @@ at the next bar's open after a fresh signal, at the ask for longs and the bid fo
 It also measures how many rollover (swap) days such a trade is carried over on average, per
 direction (the Wednesday rollover counts three), so the plan can put the trader's swap rates
 into its expected value. Swap rates are per broker; the history itself includes the spread only.
+
+Per direction it also gives the payoffs (:mod:`noxfx.plans.payoff`): the mean R of the trades
+that hit TP1 and of those that did not, spread paid, so the plan's expected value is what such
+trades returned rather than the barriers' +1R / -1R with the spread charged a second time.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -19,12 +25,26 @@ import pandas as pd
 from noxfx.errors import InsufficientData
 from noxfx.instruments import Instrument
 from noxfx.plans.model import SetupHistory
+from noxfx.plans.payoff import Payoff, payoff_from_trades, trade_r
 from noxfx.plans.setup import TARGET_FRACTIONS, TARGET_R, SetupParams
 
 #: Close a trade still open after this many bars (the plan's horizon).
 HORIZON_BARS = 48
 #: Fewer past trades than this and no probability is given.
 MIN_TRADES = 30
+
+
+@dataclass(frozen=True, slots=True)
+class SideHistory:
+    """One direction of the setup's TP1-or-stop trades."""
+
+    #: P(TP1 before stop): the share of trades that hit TP1; None below :data:`MIN_TRADES`.
+    p_tp1: float | None
+    cases: int
+    #: Mean rollover days (Wednesday = 3) a trade was carried over.
+    nights: float
+    #: Mean R of hits and misses (spread paid); None without both.
+    payoff: Payoff | None
 
 
 def _entries(flag: pd.Series) -> pd.Series:
@@ -39,11 +59,11 @@ def setup_history(
     params: SetupParams,
     inst: Instrument,
     spread_pips: float,
-) -> tuple[SetupHistory, dict[str, tuple[float, int]], dict[str, float]]:
+) -> tuple[SetupHistory, dict[str, SideHistory]]:
     """Backtest the setup on ``bars`` (all before the plan's time) and estimate P(TP1 first).
 
-    Returns (the track record, side -> (P(TP1 before stop), trades), side -> mean rollover days
-    per trade of the TP1-or-stop trade).
+    Returns (the track record, side -> its TP1-or-stop trades' :class:`SideHistory`; a side
+    without trades is absent).
     """
     from noxfx.backtest.config import BacktestConfig, Distance, Signals, Target
     from noxfx.backtest.engine import simulate
@@ -95,17 +115,20 @@ def setup_history(
         costs=f"spread {spread_pips:g} pips per trade (entries at the ask / exits at the bid); "
         "no commission or swap (broker-specific)",
     )
-    estimates: dict[str, tuple[float, int]] = {}
-    nights: dict[str, float] = {}
+    sides: dict[str, SideHistory] = {}
     ft = first.trades
     for side in ("long", "short"):
         t = ft[ft["direction"] == side]
-        if len(t):
-            nights[side] = float((-t["swap"] / t["lots"]).mean())
-        if len(t) >= MIN_TRADES:
-            hit = np.asarray(t["exit_reason"].astype(str).str.startswith("take_profit"))
-            estimates[side] = (float(hit.mean()), len(t))
-    return history, estimates, nights
+        if not len(t):
+            continue
+        hit = np.asarray(t["exit_reason"].astype(str).str.startswith("take_profit"))
+        r = trade_r(t["pnl_pips"].to_numpy(), t["entry_price"].to_numpy(),
+                    t["stop_price"].to_numpy(), inst.pip_size)  # fmt: skip
+        sides[side] = SideHistory(
+            p_tp1=float(hit.mean()) if len(t) >= MIN_TRADES else None, cases=len(t),
+            nights=float((-t["swap"] / t["lots"]).mean()), payoff=payoff_from_trades(r, hit),
+        )  # fmt: skip
+    return history, sides
 
 
-__all__ = ["HORIZON_BARS", "MIN_TRADES", "setup_history"]
+__all__ = ["HORIZON_BARS", "MIN_TRADES", "SideHistory", "setup_history"]

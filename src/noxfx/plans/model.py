@@ -111,7 +111,8 @@ class TradingPlan:
     break_even_win_rate: float
     expected_value_r: float | None
     expected_value_account: float | None
-    #: Spread + commission - expected swap, in R (what the break-even and the EV subtract).
+    #: The costs the payoffs below do not already hold, in R: commission - expected swap, plus
+    #: the spread when the payoffs are the barriers' (what the break-even and the EV subtract).
     cost_r: float
     #: Expected swap in R (+ credit, - debit); None when no swap rates were given.
     swap_r: float | None
@@ -119,6 +120,11 @@ class TradingPlan:
     swap_days: float | None
     confidence_score: float
     risk_score: int
+    #: Mean R of a TP1 hit and of a miss (:mod:`noxfx.plans.payoff`); from the setup's trades
+    #: (spread paid) when its history gives the probability, else +1 / -1.
+    payoff_win_r: float
+    payoff_loss_r: float
+    payoff_source: str
     rationale: list[Statement]
     history: SetupHistory | None
     invalidation: str

@@ -16,9 +16,13 @@ currency it is multiplied by the quote->account rate, found from the prices give
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from noxfx.errors import InsufficientData
 from noxfx.instruments import Instrument, get_instrument
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def conversion_rate(source: str, target: str, prices: Mapping[str, float]) -> float:
@@ -82,4 +86,53 @@ def margin_required(
     return abs(units) * base_value / leverage
 
 
-__all__ = ["conversion_rate", "margin_required", "pip_value_per_lot", "quote_to_account"]
+def conversion_legs(source: str, target: str, available: set[str]) -> list[tuple[str, bool]]:
+    """The pairs (and whether to invert each) whose product converts ``source`` into
+    ``target``, by :func:`conversion_rate`'s route: direct, inverse, else through USD; raises
+    :class:`InsufficientData` naming the pairs that would do."""
+    source, target = source.upper(), target.upper()
+    if source == target:
+        return []
+    if source + target in available:
+        return [(source + target, False)]
+    if target + source in available:
+        return [(target + source, True)]
+    if "USD" not in (source, target):
+        try:
+            return conversion_legs(source, "USD", available) + conversion_legs(
+                "USD", target, available
+            )
+        except InsufficientData:
+            pass
+    raise InsufficientData(
+        f"Cannot convert {source} to {target} from the stored pairs: import {source}{target} "
+        f"(or {target}{source}, or {source}USD/USD{source} with {target}USD/USD{target})."
+    )
+
+
+def rate_series(
+    legs: list[tuple[str, bool]], opens: Mapping[str, pd.Series], index: pd.DatetimeIndex
+) -> pd.Series:
+    """Units of target per unit of source at each time of ``index`` (UTC bar open times), from
+    the legs' bar **opens** as of that time (the last conversion bar opened at or before it:
+    known then, no lookahead). Leading times before a leg's first bar take its first open."""
+    import numpy as np
+    import pandas as pd
+
+    rate = pd.Series(np.ones(len(index)), index=index, name="conversion")
+    for symbol, invert in legs:
+        leg = opens[symbol].sort_index()
+        leg = leg[~leg.index.duplicated(keep="last")]
+        values = leg.reindex(index, method="ffill").bfill()
+        rate = rate * (1.0 / values if invert else values)
+    return rate
+
+
+__all__ = [
+    "conversion_legs",
+    "conversion_rate",
+    "margin_required",
+    "pip_value_per_lot",
+    "quote_to_account",
+    "rate_series",
+]

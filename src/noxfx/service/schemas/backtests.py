@@ -80,6 +80,16 @@ class RunIn(Schema):
         metadata={"description": "Per lot per side."},
     )
     slippage_pips = Float(load_default=0.0, validate=Range(min=0, max=100))
+    swap_long = Float(
+        load_default=0.0,
+        validate=Range(min=-10_000, max=10_000),
+        metadata={"description": "Swap per lot per night for longs, account currency (+/-)."},
+    )
+    swap_short = Float(
+        load_default=0.0,
+        validate=Range(min=-10_000, max=10_000),
+        metadata={"description": "The same for shorts."},
+    )
 
     @validates_schema
     def _one_strategy(self, data: dict[str, object], **_: object) -> None:

@@ -42,6 +42,30 @@ class PlanIn(Schema):
         validate=Range(min=-10_000, max=10_000),
         metadata={"description": "The same for shorts."},
     )
+    commission_per_lot = Float(
+        load_default=None,
+        allow_none=True,
+        validate=Range(min=0, max=1_000),
+        metadata={
+            "description": "Your broker's commission per lot per side, account currency "
+            "(e.g. 3.5). Without it the expected value assumes none (said in missing_inputs)."
+        },
+    )
+    leverage = Float(
+        load_default=None,
+        allow_none=True,
+        validate=Range(min=1, max=1_000),
+        metadata={"description": "Account leverage for the margin figure (default 30)."},
+    )
+    spread_pips = Float(
+        load_default=None,
+        allow_none=True,
+        validate=Range(min=0, max=1_000),
+        metadata={
+            "description": "Spread in pips (default: the bars' spread column, else the pair's "
+            "typical spread)."
+        },
+    )
 
 
 class TradingStrategyOut(Schema):

@@ -54,10 +54,15 @@ def _strategy(params: dict[str, Any]) -> Strategy:
 
 def _bars_and_config(params: dict[str, Any]) -> tuple[pd.DataFrame, BacktestConfig]:
     from noxfx.backtest.runs import make_config, require_bars
+    from noxfx.workflows import with_conversion
 
     lo, hi = parse_range(params["start"], params["end"], "json")
-    bars = runtime().store.read(params["symbol"], params["timeframe"], lo, hi)
+    store = runtime().store
+    bars = store.read(params["symbol"], params["timeframe"], lo, hi)
     require_bars(bars, params["symbol"], params["timeframe"])
+    # a cross on this account: the quote -> account rate per bar, from the stored pairs
+    bars = with_conversion(store, bars, params["symbol"], params["account_currency"],
+                           params["timeframe"])  # fmt: skip
     config = make_config(
         params["symbol"],
         balance=params["balance"],
@@ -67,6 +72,8 @@ def _bars_and_config(params: dict[str, Any]) -> tuple[pd.DataFrame, BacktestConf
         commission_per_lot=params["commission_per_lot"],
         slippage_pips=params["slippage_pips"],
         account_currency=params["account_currency"],
+        swap_long=params.get("swap_long", 0.0),
+        swap_short=params.get("swap_short", 0.0),
     )
     return bars, config
 

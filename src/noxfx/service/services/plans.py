@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any
+from dataclasses import astuple, fields
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -16,6 +17,9 @@ from noxfx.service.runtime import runtime
 from noxfx.service.services.market import cached, resolve
 from noxfx.service.services.serialize import dumps
 
+if TYPE_CHECKING:
+    from noxfx.plans.generator import PlanRequest
+
 
 def plan_document(body: dict[str, Any]) -> dict[str, Any]:
     """The TradingPlan for ``body`` (see :class:`~noxfx.service.schemas.plans.PlanIn`)."""
@@ -23,32 +27,32 @@ def plan_document(body: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _cache_key(kind: str, body: dict[str, Any]) -> tuple[str, str, str]:
-    """(cache key, symbol, timeframe) of a plan request (see :func:`market.cached`)."""
+def plan_request(body: dict[str, Any]) -> PlanRequest:
+    """The :class:`~noxfx.plans.generator.PlanRequest` of an API body: every field the request
+    defines, by its own name (the single definition; the schema only validates)."""
+    from noxfx.plans.generator import PlanRequest
+
     inst, tf = resolve(body["symbol"], body.get("timeframe", "1h"))
-    parts = [inst.symbol, tf.name, body.get("risk_tolerance", "medium"), body.get("balance"),
-             body.get("account_currency", "USD"), body.get("risk_pct"), body.get("swap_long"),
-             body.get("swap_short")]  # fmt: skip
-    return f"{kind}:" + ":".join(str(p) for p in parts), inst.symbol, tf.name
+    given = {f.name: body[f.name] for f in fields(PlanRequest)
+             if f.name in body and body[f.name] is not None}  # fmt: skip
+    given.update(symbol=inst.symbol, timeframe=tf.name)
+    if "account_currency" in given:
+        given["account_currency"] = str(given["account_currency"]).upper()
+    return PlanRequest(**given)
+
+
+def _cache_key(kind: str, request: PlanRequest) -> str:
+    """The cache key of a plan request: every field of it (see :func:`market.cached`)."""
+    return f"{kind}:" + ":".join(str(v) for v in astuple(request))
 
 
 def _plan_json(body: dict[str, Any]) -> bytes:
-    key, symbol, timeframe = _cache_key("plan", body)
-    return cached(symbol, key, runtime().settings.cache_ttl_analysis_seconds,
-                  lambda: dumps(_generate(symbol, timeframe, body)))  # fmt: skip
-
-
-def _generate(symbol: str, timeframe: str, body: dict[str, Any]) -> dict[str, Any]:
-    from noxfx.plans.generator import PlanRequest
     from noxfx.workflows import plan_for
 
-    request = PlanRequest(
-        symbol=symbol, timeframe=timeframe, balance=float(body.get("balance", 10_000.0)),
-        account_currency=str(body.get("account_currency", "USD")),
-        risk_pct=body.get("risk_pct"), risk_tolerance=str(body.get("risk_tolerance", "medium")),
-        swap_long=body.get("swap_long"), swap_short=body.get("swap_short"),
-    )  # fmt: skip
-    return plan_for(runtime().store, request).as_dict()
+    request = plan_request(body)
+    return cached(request.symbol, _cache_key("plan", request),
+                  runtime().settings.cache_ttl_analysis_seconds,
+                  lambda: dumps(plan_for(runtime().store, request).as_dict()))  # fmt: skip
 
 
 def trading_strategy(body: dict[str, Any]) -> dict[str, Any]:
@@ -62,8 +66,9 @@ def trading_strategy(body: dict[str, Any]) -> dict[str, Any]:
 def trading_strategy_json(body: dict[str, Any]) -> bytes:
     """:func:`trading_strategy` as JSON bytes, cached like the plan (the hot path of
     ``POST /trading-strategy``: no parse and re-serialisation per request)."""
-    key, symbol, _ = _cache_key("strategy", body)
-    return cached(symbol, key, runtime().settings.cache_ttl_analysis_seconds,
+    request = plan_request(body)
+    return cached(request.symbol, _cache_key("strategy", request),
+                  runtime().settings.cache_ttl_analysis_seconds,
                   lambda: dumps(trading_strategy(body)))  # fmt: skip
 
 
