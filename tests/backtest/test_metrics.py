@@ -34,7 +34,7 @@ def test_hand_computed_metrics() -> None:
     trades = _trades([200, -510, 210, 400, -50], [1.0, -2.55, 1.05, 2.0, -0.25])
     m = compute_metrics(equity, trades, 10_000.0)
     assert m.net_profit == pytest.approx(250.0)
-    assert m.net_profit_pct == pytest.approx(0.025)
+    assert m.net_profit_frac == pytest.approx(0.025)
     # peak 10,200 -> trough 9,690: 5 %, from the peak bar (day 2) to recovery (day 5) = 3 days
     assert m.max_drawdown == pytest.approx(0.05)
     assert m.max_drawdown_duration == pd.Timedelta(days=3)

@@ -23,7 +23,7 @@ from noxfx.backtest.sweep import METRIC_COLUMNS, evaluate_combinations
 from noxfx.errors import InsufficientData, InvalidInput
 
 CONFIG = BacktestConfig(symbol="EURUSD", risk_percent=1.0, commission_per_lot=3.5)
-FIELDS = ("trades", "net_profit", "net_profit_pct", "final_equity", "cagr", "sharpe", "sortino",
+FIELDS = ("trades", "net_profit", "net_profit_frac", "final_equity", "cagr", "sharpe", "sortino",
           "calmar", "max_drawdown", "win_rate", "profit_factor", "expectancy", "expectancy_r",
           "sqn")  # fmt: skip
 

@@ -64,7 +64,7 @@ def test_report_monthly_table_matches_equity(bars: pd.DataFrame) -> None:
     assert "<h2>Price and trades" not in html  # no bars given
     table = monthly_returns(result.equity, 10_000.0)
     compounded = float(np.prod(1 + table["Year"].to_numpy()) - 1)
-    assert compounded == pytest.approx(result.metrics.net_profit_pct, rel=1e-9)
+    assert compounded == pytest.approx(result.metrics.net_profit_frac, rel=1e-9)
     assert list(table.index) == [2018, 2019]
 
 

@@ -43,7 +43,7 @@ class Metrics:
     initial_balance: float
     final_equity: float
     net_profit: float
-    net_profit_pct: float
+    net_profit_frac: float
     cagr: float
     sharpe: float
     sortino: float
@@ -68,13 +68,14 @@ class Metrics:
     swap: float
 
     def as_dict(self) -> dict[str, Any]:
-        """Plain-JSON form: timestamps as ISO strings, durations in seconds, NaN as None."""
+        """Plain-JSON form: timestamps as ISO strings, durations in hours (the key gets an
+        ``_hours`` suffix: ``max_drawdown_duration_hours``), NaN as None."""
         out: dict[str, Any] = {}
         for key, value in asdict(self).items():
             if isinstance(value, pd.Timestamp):
                 out[key] = value.isoformat()
             elif isinstance(value, pd.Timedelta):
-                out[key] = value.total_seconds()
+                out[f"{key}_hours"] = value.total_seconds() / 3600.0
             elif isinstance(value, float) and not math.isfinite(value):
                 out[key] = None if math.isnan(value) else value
             else:
@@ -114,7 +115,7 @@ def compute_metrics(
         initial_balance=float(initial_balance),
         final_equity=final,
         net_profit=net,
-        net_profit_pct=net / initial_balance,
+        net_profit_frac=net / initial_balance,
         cagr=cagr,
         sharpe=sharpe,
         sortino=sortino,

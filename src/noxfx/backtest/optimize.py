@@ -62,7 +62,7 @@ OBJECTIVES: dict[str, str] = {
     "sharpe": "annualised Sharpe ratio of daily returns (260 days)",
     "sortino": "annualised Sortino ratio of daily returns",
     "net_profit": "net profit in account currency",
-    "net_profit_pct": "net profit as a fraction of the initial balance",
+    "net_profit_frac": "net profit as a fraction of the initial balance",
     "cagr": "compound annual growth rate",
     "calmar": "CAGR / maximum drawdown",
     "profit_factor": "gross profit / gross loss, per trade",

@@ -282,7 +282,7 @@ def _monthly_html(table: pd.DataFrame) -> str:
 
 
 _METRIC_ROWS = (
-    ("net_profit", "money"), ("net_profit_pct", "pct"), ("cagr", "pct"), ("sharpe", ""),
+    ("net_profit", "money"), ("net_profit_frac", "pct"), ("cagr", "pct"), ("sharpe", ""),
     ("sortino", ""), ("calmar", ""), ("max_drawdown", "pct"), ("trades", ""), ("win_rate", "pct"),
     ("profit_factor", ""), ("expectancy", "money"), ("expectancy_r", ""), ("sqn", ""),
     ("exposure", "pct"), ("total_costs", "money"), ("swap", "money"),

@@ -36,7 +36,7 @@ from noxfx.backtest.strategy import Params, Strategy, slice_signals, trading_sta
 _SCALABLE = ("pips", "price", "atr")
 #: Columns of :attr:`Sweep.metrics`, as in :class:`~noxfx.backtest.metrics.Metrics`.
 METRIC_COLUMNS: tuple[str, ...] = (
-    "trades", "net_profit", "net_profit_pct", "final_equity", "cagr", "sharpe", "sortino",
+    "trades", "net_profit", "net_profit_frac", "final_equity", "cagr", "sharpe", "sortino",
     "calmar", "max_drawdown", "win_rate", "profit_factor", "expectancy", "expectancy_r", "sqn",
     "costs",
 )  # fmt: skip
@@ -230,7 +230,7 @@ def _metrics(
             {
                 "trades": n.astype(np.int64),
                 "net_profit": final - initial,
-                "net_profit_pct": (final - initial) / initial,
+                "net_profit_frac": (final - initial) / initial,
                 "final_equity": final,
                 "cagr": cagr,
                 "sharpe": sharpe,

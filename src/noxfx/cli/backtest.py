@@ -118,7 +118,7 @@ def _pbo_words(pbo: float) -> str:
     return "high overfitting: the in-sample winner usually underperforms out of sample"
 
 
-_METRICS_SHOWN = ("net_profit", "net_profit_pct", "cagr", "sharpe", "sortino", "max_drawdown",
+_METRICS_SHOWN = ("net_profit", "net_profit_frac", "cagr", "sharpe", "sortino", "max_drawdown",
                   "trades", "win_rate", "profit_factor", "expectancy", "expectancy_r", "sqn",
                   "exposure", "total_costs", "swap")  # fmt: skip
 
