@@ -20,7 +20,13 @@ def test_report_fields(frames: tuple[pd.DataFrame, dict[str, pd.DataFrame]]) -> 
     r = analyze("EURUSD", "1h", bars, higher)
     assert r.as_of == bars.index[-1] + pd.Timedelta(hours=1)
     assert r.last_price == bars["close"].iloc[-1]
-    assert r.rating["recommendation"] in {"STRONG_BUY", "BUY", "NEUTRAL", "SELL", "STRONG_SELL"}
+    assert r.rating.summary["RECOMMENDATION"] in {
+        "STRONG_BUY",
+        "BUY",
+        "NEUTRAL",
+        "SELL",
+        "STRONG_SELL",
+    }
     assert {"rsi_14", "atr_14", "atr_14_pips", "macd_12_26_9"} <= r.indicators.keys()
     assert [v.timeframe for v in r.higher_timeframes] == ["4h", "1d"]
     assert r.trend["direction"] in {"up", "down", "sideways"}

@@ -41,7 +41,7 @@ def test_analysis_report(make_app: Any, home: Path) -> None:
     assert r.status_code == 200, r.data[:500]
     report = r.get_json()
     assert report["symbol"] == "EURUSD" and report["timeframe"] == "1h"
-    assert report["rating"]["recommendation"] and "rsi_14" in report["indicators"]
+    assert report["rating"]["summary"]["RECOMMENDATION"] and "rsi_14" in report["indicators"]
     assert {v["timeframe"] for v in report["higher_timeframes"]} <= {"4h", "1d"}
     cache = app.extensions["nox"].cache
     hits = cache.hits

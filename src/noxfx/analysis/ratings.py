@@ -59,6 +59,35 @@ OSCILLATOR_NAMES = (
     "RSI", "STOCH.K", "CCI", "ADX", "AO", "Mom", "MACD", "Stoch.RSI", "W%R", "BBP", "UO",
 )  # fmt: skip
 
+#: TradingView's scanner columns in the order ``tradingview_ta`` requests them
+#: (``TradingView.indicators``, v3.3): :attr:`Analysis.indicators` has every one of these keys,
+#: in this order, so ``tradingview_ta.main.calculate`` reads ours unchanged. The monthly pivot
+#: columns are not computed (None).
+SCANNER_COLUMNS = (
+    "Recommend.Other", "Recommend.All", "Recommend.MA", "RSI", "RSI[1]", "Stoch.K", "Stoch.D",
+    "Stoch.K[1]", "Stoch.D[1]", "CCI20", "CCI20[1]", "ADX", "ADX+DI", "ADX-DI", "ADX+DI[1]",
+    "ADX-DI[1]", "AO", "AO[1]", "Mom", "Mom[1]", "MACD.macd", "MACD.signal", "Rec.Stoch.RSI",
+    "Stoch.RSI.K", "Rec.WR", "W.R", "Rec.BBPower", "BBPower", "Rec.UO", "UO", "close", "EMA5",
+    "SMA5", "EMA10", "SMA10", "EMA20", "SMA20", "EMA30", "SMA30", "EMA50", "SMA50", "EMA100",
+    "SMA100", "EMA200", "SMA200", "Rec.Ichimoku", "Ichimoku.BLine", "Rec.VWMA", "VWMA",
+    "Rec.HullMA9", "HullMA9", "Pivot.M.Classic.S3", "Pivot.M.Classic.S2", "Pivot.M.Classic.S1",
+    "Pivot.M.Classic.Middle", "Pivot.M.Classic.R1", "Pivot.M.Classic.R2", "Pivot.M.Classic.R3",
+    "Pivot.M.Fibonacci.S3", "Pivot.M.Fibonacci.S2", "Pivot.M.Fibonacci.S1",
+    "Pivot.M.Fibonacci.Middle", "Pivot.M.Fibonacci.R1", "Pivot.M.Fibonacci.R2",
+    "Pivot.M.Fibonacci.R3", "Pivot.M.Camarilla.S3", "Pivot.M.Camarilla.S2",
+    "Pivot.M.Camarilla.S1", "Pivot.M.Camarilla.Middle", "Pivot.M.Camarilla.R1",
+    "Pivot.M.Camarilla.R2", "Pivot.M.Camarilla.R3", "Pivot.M.Woodie.S3", "Pivot.M.Woodie.S2",
+    "Pivot.M.Woodie.S1", "Pivot.M.Woodie.Middle", "Pivot.M.Woodie.R1", "Pivot.M.Woodie.R2",
+    "Pivot.M.Woodie.R3", "Pivot.M.Demark.S1", "Pivot.M.Demark.Middle", "Pivot.M.Demark.R1",
+    "open", "P.SAR", "BB.lower", "BB.upper", "AO[2]", "volume", "change", "low", "high",
+)  # fmt: skip
+
+#: ``Rec.*`` scanner columns: the vote (+1 / -1 / 0) of the constituent named.
+_REC_COLUMNS = {
+    "Rec.Stoch.RSI": "Stoch.RSI", "Rec.WR": "W%R", "Rec.BBPower": "BBP", "Rec.UO": "UO",
+    "Rec.Ichimoku": "Ichimoku", "Rec.VWMA": "VWMA", "Rec.HullMA9": "HullMA",
+}  # fmt: skip
+
 #: Indicator specs the ratings need (computed once through the indicator registry).
 SPECS = (
     *(f"sma:{p}" for p in MA_PERIODS),
@@ -277,6 +306,25 @@ def _group(votes: pd.Series, rating: float) -> dict[str, Any]:
     return {"RECOMMENDATION": recommendation(rating), **counts, "COMPUTE": compute}
 
 
+def _scanner_extras(bars: pd.DataFrame) -> dict[str, float | None]:
+    """The last bar's other scanner columns: EMA/SMA 5, high, low, volume, change (% from the
+    previous close), Bollinger 20,2 bands, Parabolic SAR 0.02/0.2."""
+    import talib
+
+    tail = bars.iloc[-300:]
+    h, lo, c = (np.ascontiguousarray(tail[k].to_numpy(dtype=np.float64))
+                for k in ("high", "low", "close"))  # fmt: skip
+    upper, _, lower = talib.BBANDS(c, timeperiod=20, nbdevup=2, nbdevdn=2)
+    volume = float(tail["volume"].iloc[-1]) if "volume" in tail else float("nan")
+    return {
+        "EMA5": _finite(talib.EMA(c, 5)[-1]), "SMA5": _finite(talib.SMA(c, 5)[-1]),
+        "high": _finite(h[-1]), "low": _finite(lo[-1]), "volume": _finite(volume),
+        "change": _finite(100.0 * (c[-1] / c[-2] - 1.0)) if len(c) > 1 else None,
+        "BB.lower": _finite(lower[-1]), "BB.upper": _finite(upper[-1]),
+        "P.SAR": _finite(talib.SAR(h, lo, acceleration=0.02, maximum=0.2)[-1]),
+    }  # fmt: skip
+
+
 def _finite(x: float) -> float | None:
     return float(x) if np.isfinite(x) else None
 
@@ -306,10 +354,11 @@ def technical_analysis(
         "RECOMMENDATION": recommendation(both),
         **{w: mas[w] + oscs[w] for w in ("BUY", "SELL", "NEUTRAL")},
     }
-    last_values = values.iloc[-1]
-    indicators = {str(k): _finite(float(v)) for k, v in last_values.items()}
-    indicators.update({"Recommend.All": _finite(both), "Recommend.MA": _finite(ma),
-                       "Recommend.Other": _finite(osc)})  # fmt: skip
+    known = {str(k): _finite(float(v)) for k, v in values.iloc[-1].items()}
+    known.update({"Recommend.All": _finite(both), "Recommend.MA": _finite(ma),
+                  "Recommend.Other": _finite(osc), **_scanner_extras(bars)})  # fmt: skip
+    known.update({col: _finite(float(last_votes[name])) for col, name in _REC_COLUMNS.items()})
+    indicators = {col: known.get(col) for col in SCANNER_COLUMNS}
     time = bars.index[-1]
     return Analysis(
         exchange="FX_IDC",
@@ -328,6 +377,7 @@ def technical_analysis(
 __all__ = [
     "MA_NAMES",
     "OSCILLATOR_NAMES",
+    "SCANNER_COLUMNS",
     "Analysis",
     "rating_series",
     "recommendation",

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from noxfx.analysis.ratings import Analysis
 from noxfx.errors import InsufficientData
 from noxfx.instruments import get_instrument
 from noxfx.timeframes import Timeframe, bucket_close, parse_timeframe
@@ -61,7 +62,9 @@ class AnalysisReport:
     last_bar: pd.Timestamp
     last_price: float
     indicators: dict[str, float | None]
-    rating: dict[str, Any]
+    #: The ``tradingview_ta.Analysis`` shape (summary, oscillators, moving_averages with
+    #: RECOMMENDATION/BUY/SELL/NEUTRAL/COMPUTE, indicators keyed like TradingView's scanner).
+    rating: Analysis
     candles: list[dict[str, Any]]
     chart_patterns: list[dict[str, Any]]
     levels: list[dict[str, Any]]
@@ -71,6 +74,7 @@ class AnalysisReport:
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
+        d["rating"] = self.rating.as_dict()
         d["higher_timeframes"] = [asdict(v) for v in self.higher_timeframes]
         return d
 
@@ -154,12 +158,6 @@ def analyze(
     atr = indicators.get("atr_14")
     indicators["atr_14_pips"] = round(inst.to_pips(atr), 1) if atr is not None else None
     ta = technical_analysis(window, inst.symbol, tf.name)
-    rating = {
-        "recommendation": ta.summary["RECOMMENDATION"],
-        "all": ta.ratings["all"], "ma": ta.ratings["ma"], "oscillators": ta.ratings["oscillators"],
-        "counts": {k: ta.summary[k] for k in ("BUY", "SELL", "NEUTRAL")},
-        "moving_averages": ta.moving_averages, "oscillator_votes": ta.oscillators,
-    }  # fmt: skip
     candles = [_as_dict(c) for c in recent_candles(window, lookback=candle_lookback)]
     # recent patterns span a handful of pivots: the window holds them (and keeps this fast)
     patterns = [_as_dict(p) for p in active_patterns(window)]
@@ -183,7 +181,7 @@ def analyze(
         last_bar=last_bar,
         last_price=float(window["close"].iloc[-1]),
         indicators=indicators,
-        rating=rating,
+        rating=ta,
         candles=candles,
         chart_patterns=patterns,
         levels=levels,

@@ -64,11 +64,12 @@ def analyze(
 
 
 def _print_report(r: dict[str, Any]) -> None:
-    rating, conf = r["rating"], r["confluence"]
+    rating, conf = r["rating"]["ratings"], r["confluence"]
     head = [
         {"field": "as of (UTC, bar close)", "value": r["as_of"]},
         {"field": "last price", "value": r["last_price"]},
-        {"field": "rating", "value": f"{rating['recommendation']} ({rating['all']:+.2f}; "
+        {"field": "rating", "value": f"{r['rating']['summary']['RECOMMENDATION']} "
+                                     f"({rating['all']:+.2f}; "
                                      f"MA {rating['ma']:+.2f}, osc {rating['oscillators']:+.2f})"},
         {"field": "trend", "value": _trend_text(r["trend"])},
         {"field": "confluence", "value": f"{conf['recommendation']} score={conf['score']}, "

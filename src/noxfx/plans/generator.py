@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from noxfx.analysis.report import AnalysisReport
 from noxfx.errors import InsufficientData
 from noxfx.instruments import SESSIONS, Instrument, get_instrument
 from noxfx.plans.history import SideHistory
@@ -242,6 +243,7 @@ def generate_plan(
         risk_score=risk_score, rationale=rationale, history=history,
         invalidation=invalidation, warnings=warnings, missing_inputs=missing,
         no_trade_reasons=reasons, account_currency=request.account_currency.upper(),
+        rating=report.rating.as_dict(),
     )  # fmt: skip
 
 
@@ -356,16 +358,16 @@ def _ml_statement(pred: Any) -> Statement:
 
 
 def _rationale(
-    report: Any, last: pd.Series, prob: Probability, history: SetupHistory | None,
+    report: AnalysisReport, last: pd.Series, prob: Probability, history: SetupHistory | None,
     inst: Instrument,
 ) -> list[Statement]:  # fmt: skip
-    r = report.rating
+    r = report.rating.summary
     out = [
-        Statement(f"{report.timeframe} rating {r['recommendation']}", round(r["all"] or 0.0, 3)),
         Statement(
-            "votes buy/sell/neutral",
-            f"{r['counts']['BUY']}/{r['counts']['SELL']}/{r['counts']['NEUTRAL']}",
+            f"{report.timeframe} rating {r['RECOMMENDATION']}",
+            round(report.rating.ratings["all"] or 0.0, 3),
         ),
+        Statement("votes buy/sell/neutral", f"{r['BUY']}/{r['SELL']}/{r['NEUTRAL']}"),
         Statement(f"{report.timeframe} trend", report.trend.get("direction")),
     ]
     for v in report.higher_timeframes:

@@ -132,6 +132,9 @@ class TradingPlan:
     missing_inputs: list[str] = field(default_factory=list)
     no_trade_reasons: list[str] = field(default_factory=list)
     account_currency: str = "USD"
+    #: The rating of the plan's timeframe in the ``tradingview_ta.Analysis`` shape (as
+    #: ``noxfx analyze --json`` and the API return it).
+    rating: dict[str, Any] = field(default_factory=dict)
     disclaimer: str = DISCLAIMER
 
     def as_dict(self) -> dict[str, Any]:
