@@ -12,7 +12,7 @@ that is *confirmed by a breakout*, a trade is taken the way the pattern suggests
 * target: the measured-move target; stop: the pattern's invalidation line at the breakout bar
   (both as distances from the breakout bar's close, kept from the entry);
 * ended by the first barrier touched (a bar touching both counts as the stop) or, after
-  ``--horizon`` bars, at that bar's close (:func:`noxfx.ml.nb.triple_barrier_nb`);
+  ``--horizon`` bars, at that bar's close (:func:`noxfx.analysis.barrier_nb.triple_barrier_nb`);
 * cost: the catalogue's typical spread of the pair, charged once per trade, in R.
 
 Per pattern type it prints the trades, how often the target came first, the break-even rate

@@ -17,8 +17,7 @@ from noxfx.backtest.optimize import (
     space_for,
 )
 from noxfx.backtest.overfitting import deflated_sharpe_from_returns
-from noxfx.backtest.strategy import load_strategy
-from noxfx.backtest.strategy_spec import strategy_from_dict
+from noxfx.backtest.strategy_spec import load_strategy, strategy_from_dict
 from noxfx.backtest.sweep import METRIC_COLUMNS, evaluate_combinations
 from noxfx.errors import InsufficientData, InvalidInput
 

@@ -13,7 +13,7 @@ import pytest
 from noxfx.backtest import BacktestConfig
 from noxfx.backtest.optimize import optimize, parse_ranges
 from noxfx.backtest.report import cost_summary, monthly_returns, render_report, write_report
-from noxfx.backtest.strategy import load_strategy
+from noxfx.backtest.strategy_spec import load_strategy
 
 
 @pytest.fixture(scope="module")

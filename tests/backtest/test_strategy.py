@@ -21,10 +21,8 @@ from noxfx.backtest.strategy import (
     Parameter,
     Strategy,
     TargetLevel,
-    list_strategies,
-    load_strategy,
 )
-from noxfx.backtest.strategy_spec import strategy_from_dict
+from noxfx.backtest.strategy_spec import list_strategies, load_strategy, strategy_from_dict
 from noxfx.errors import InvalidInput
 
 TEMPLATES = (

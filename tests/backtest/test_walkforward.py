@@ -10,7 +10,7 @@ import pytest
 
 from noxfx.backtest import BacktestConfig
 from noxfx.backtest.optimize import optimize, parse_ranges
-from noxfx.backtest.strategy import load_strategy
+from noxfx.backtest.strategy_spec import load_strategy
 from noxfx.backtest.walkforward import walk_forward, window_bounds
 from noxfx.errors import InsufficientData, InvalidInput
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from noxfx.backtest.runs import backtest_document, make_config
-from noxfx.backtest.strategy import load_strategy
+from noxfx.backtest.strategy_spec import load_strategy
 from tests.service.conftest import assert_problem, bearer, new_user, wait_for_job
 
 

@@ -4,8 +4,9 @@ For every chart pattern confirmed by a breakout, the trade the pattern suggests:
 close of the breakout bar (``status_bar``), entered at the next bar's open, towards the
 measured-move target, with the stop at the pattern's invalidation line at the breakout bar (both
 kept as distances from that close), ended by the first barrier touched (a bar touching both is
-the stop) or after ``horizon`` bars at the close (:func:`noxfx.ml.nb.triple_barrier_nb`). The
-spread (price units) is charged once per trade, in R = spread / stop distance.
+the stop) or after ``horizon`` bars at the close
+(:func:`~noxfx.analysis.barrier_nb.triple_barrier_nb`). The spread (price units) is charged
+once per trade, in R = spread / stop distance.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from noxfx.analysis.barrier_nb import triple_barrier_nb
 from noxfx.analysis.chart_patterns import ChartPattern
-from noxfx.ml.nb import triple_barrier_nb
 
 TARGET = 1
 

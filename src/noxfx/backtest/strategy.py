@@ -3,7 +3,7 @@
 A strategy turns bars and parameter values into :class:`~noxfx.backtest.config.Signals` and
 exit rules for :func:`~noxfx.backtest.simulate`::
 
-    from noxfx.backtest.strategy import load_strategy
+    from noxfx.backtest.strategy_spec import load_strategy
 
     strategy = load_strategy("sma_cross")               # a shipped template, or a file path
     result = strategy.backtest(bars, {"fast": 10, "slow": 30},
@@ -55,7 +55,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
@@ -452,22 +451,6 @@ _SIGNAL_FIELDS = (
 )  # fmt: skip
 
 
-# --------------------------------------------------------------------------- loading
-def list_strategies() -> list[str]:
-    """Names of the shipped templates, sorted (see :mod:`noxfx.backtest.strategy_spec`)."""
-    from noxfx.backtest.strategy_spec import list_strategies as _list
-
-    return _list()
-
-
-def load_strategy(name_or_path: str | Path) -> Strategy:
-    """A shipped template by name (``"sma_cross"``) or a YAML/JSON file by path (see
-    :func:`noxfx.backtest.strategy_spec.load_strategy`)."""
-    from noxfx.backtest.strategy_spec import load_strategy as _load
-
-    return _load(name_or_path)
-
-
 __all__ = [
     "UNITS",
     "Amount",
@@ -479,8 +462,6 @@ __all__ = [
     "Strategy",
     "TargetLevel",
     "format_number",
-    "list_strategies",
-    "load_strategy",
     "param_prefix",
     "slice_signals",
     "trading_start",

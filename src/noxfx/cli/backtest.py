@@ -183,7 +183,7 @@ def backtest(
     """Backtest a strategy on stored bars, costs included."""
     from noxfx.backtest.report import write_report
     from noxfx.backtest.runs import backtest_document
-    from noxfx.backtest.strategy import load_strategy
+    from noxfx.backtest.strategy_spec import load_strategy
 
     symbol = one_symbol(symbol_arg, symbol_opt, "noxfx backtest EURUSD -S sma_cross")
     strat = load_strategy(strategy)
@@ -248,7 +248,7 @@ def optimize(
     """Optimise a strategy's parameters, with the number of trials, the Deflated Sharpe Ratio
     of the winner and the probability of backtest overfitting (CSCV); or walk forward."""
     from noxfx.backtest import optimize as opt_mod
-    from noxfx.backtest.strategy import load_strategy
+    from noxfx.backtest.strategy_spec import load_strategy
     from noxfx.errors import InvalidInput
 
     if method not in ("grid", "random", "optuna"):
@@ -372,7 +372,7 @@ def _walk_forward_report(
 @strategies_app.command("list")
 def strategies_list(json_out: bool = _JSON) -> None:
     """The shipped strategy templates."""
-    from noxfx.backtest.strategy import list_strategies, load_strategy
+    from noxfx.backtest.strategy_spec import list_strategies, load_strategy
 
     rows = []
     for name in list_strategies():
@@ -393,7 +393,7 @@ def strategies_show(
 ) -> None:
     """A strategy's parameters, rules, exits and filters."""
     from noxfx.backtest.formula_strategy import FormulaStrategy
-    from noxfx.backtest.strategy import load_strategy
+    from noxfx.backtest.strategy_spec import load_strategy
 
     s = load_strategy(name)
     info = s.describe()

@@ -29,8 +29,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from noxfx.analysis.barrier_nb import NO_LABEL, STOP, TARGET, TIMEOUT, triple_barrier_nb
 from noxfx.errors import InvalidBars, InvalidInput
-from noxfx.ml.nb import NO_LABEL, STOP, TARGET, TIMEOUT, triple_barrier_nb
 
 Side = Literal["long", "short"]
 SIDES: tuple[Side, Side] = ("long", "short")

@@ -1,4 +1,6 @@
-"""numba kernels for the ML labels.
+"""numba kernel of the triple barrier: which of a target, a stop and a time limit a trade
+reaches first (the ML labels of :mod:`noxfx.ml.labels` and the pattern statistics of
+:mod:`noxfx.analysis.pattern_stats`; it lives here, below both, so neither imports the other).
 
 Array contract (every kernel):
 
