@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from noxfx.analysis.report import AnalysisReport
     from noxfx.data.store import BarStore
+    from noxfx.ml.registry import ModelRegistry
     from noxfx.plans.generator import PlanRequest
     from noxfx.plans.model import TradingPlan
 
@@ -138,26 +139,33 @@ def analysis_for(store: BarStore, symbol: str, timeframe: str,
     return analyze(symbol, timeframe, bars, frames)
 
 
-def plan_for(store: BarStore, request: PlanRequest) -> TradingPlan:
-    """The trading plan for ``request`` at the symbol's last stored bar."""
+def plan_for(
+    store: BarStore, request: PlanRequest, models: ModelRegistry | None = None
+) -> TradingPlan:
+    """The trading plan for ``request`` at the symbol's last stored bar, with the champion
+    model's prediction from ``models`` (the caller's registry: the CLI's NOX_HOME/models, the
+    app's own; None: no ML, said in the plan's missing inputs)."""
     from noxfx.plans.generator import generate_plan
 
     bars, frames = load_frames(store, request.symbol, request.timeframe)
     prices = prices_at(store, _conversion_symbols(request.symbol, request.account_currency),
                        bars.index[-1])  # fmt: skip
-    ml = ml_prediction_for(request.symbol, request.timeframe, bars)
+    ml = None if models is None else ml_prediction_for(request.symbol, request.timeframe, bars,
+                                                        models)  # fmt: skip
     return generate_plan(request, bars, frames, prices=prices, ml_prediction=ml)
 
 
-def ml_prediction_for(symbol: str, timeframe: str, bars: pd.DataFrame) -> object | None:
-    """The champion model's prediction at the last bar, or None when no model is trained."""
-    from noxfx.errors import NoxError
+def ml_prediction_for(
+    symbol: str, timeframe: str, bars: pd.DataFrame, models: ModelRegistry
+) -> object | None:
+    """The champion model's prediction at the last bar, or None when ``models`` holds no
+    champion for the pair and timeframe (any other error is the caller's to see)."""
     from noxfx.ml.predict import predict
-    from noxfx.ml.registry import ModelRegistry
+    from noxfx.ml.registry import ModelNotFound
 
     try:
-        return predict(symbol, timeframe, bars, ModelRegistry.default())
-    except NoxError:
+        return predict(symbol, timeframe, bars, models)
+    except ModelNotFound:
         return None
 
 

@@ -70,6 +70,15 @@ def test_predictions_from_the_champion_cached_per_model_and_data_version(
     assert client.get(url, headers=auth).data == first.data and rt.cache.hits == hits + 1
     rt.models.promote("EURUSD", "1h", versions[1])
     assert client.get(url, headers=auth).get_json()["model_version"] == versions[1]
+    # the plan reads the app's own registry (not a process-wide default), and a promotion
+    # reaches it past the cache
+    plan = client.post("/api/v1/trading-strategy", json={"symbol": "EURUSD"}).get_json()
+    ml = [s for s in plan["strategy"]["rationale"] if s["text"].startswith("ML ")]
+    assert ml and ml[0]["text"].startswith(f"ML {versions[1]}")
+    assert not any("no trained model" in m for m in plan["strategy"]["missing_inputs"])
+    rt.models.promote("EURUSD", "1h", versions[0])
+    again = client.post("/api/v1/trading-strategy", json={"symbol": "EURUSD"}).get_json()
+    assert any(s["text"].startswith(f"ML {versions[0]}") for s in again["strategy"]["rationale"])
 
 
 def test_patterns_are_the_pattern_part_of_the_analysis_report(market_app: Any) -> None:

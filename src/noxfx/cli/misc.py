@@ -73,12 +73,14 @@ def run(
     pair's trading plan (analysis, probability, history, sizing), then serve the API."""
     from noxfx.data.sample import ensure_bootstrapped
     from noxfx.data.store import BarStore
+    from noxfx.ml.registry import ModelRegistry
     from noxfx.plans.generator import PlanRequest
     from noxfx.workflows import plan_for
 
     store = BarStore.default()
     loaded = ensure_bootstrapped(store)
-    plan = plan_for(store, PlanRequest(symbol=symbol, timeframe=timeframe))
+    plan = plan_for(store, PlanRequest(symbol=symbol, timeframe=timeframe),
+                    ModelRegistry.default())  # fmt: skip
     if json_out:
         emit_json({"bootstrapped": loaded, "plan": plan.as_dict()})
     else:

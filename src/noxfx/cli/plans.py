@@ -57,12 +57,13 @@ def plan(
     """Direction (or NO_TRADE and why), entry, stop, targets, size, P(TP1 before stop) with the
     cases behind it, expected value after costs, and the setup's own track record."""
     from noxfx.data.store import BarStore
+    from noxfx.ml.registry import ModelRegistry
     from noxfx.workflows import plan_for
 
     req = _request(symbol, timeframe, balance, account_currency, risk, risk_tolerance,
                    swap_long=swap_long, swap_short=swap_short, commission_per_lot=commission,
                    leverage=leverage, spread_pips=spread)  # fmt: skip
-    result = plan_for(BarStore.default(), req)
+    result = plan_for(BarStore.default(), req, ModelRegistry.default())
     if json_out:
         emit_json(result.as_dict())
     else:
@@ -81,6 +82,7 @@ def scan(
     """Plans for several pairs, ranked by expected value after costs."""
     from noxfx.data.store import BarStore
     from noxfx.errors import InvalidInput
+    from noxfx.ml.registry import ModelRegistry
     from noxfx.plans.scan import scan as scan_plans
     from noxfx.workflows import plan_for
 
@@ -89,9 +91,11 @@ def scan(
     if not names:
         raise InvalidInput("Give the pairs (noxfx scan EURUSD GBPUSD) or --all.")
 
+    models = ModelRegistry.default()
+
     def plan_of(name: str) -> dict[str, Any]:
-        return plan_for(store, _request(name, timeframe, balance, "USD", None,
-                                        risk_tolerance)).as_dict()  # fmt: skip
+        request = _request(name, timeframe, balance, "USD", None, risk_tolerance)
+        return plan_for(store, request, models).as_dict()
 
     err = stderr_console()
     with err.status("scanning...") as status:

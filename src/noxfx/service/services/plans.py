@@ -42,17 +42,19 @@ def plan_request(body: dict[str, Any]) -> PlanRequest:
 
 
 def _cache_key(kind: str, request: PlanRequest) -> str:
-    """The cache key of a plan request: every field of it (see :func:`market.cached`)."""
-    return f"{kind}:" + ":".join(str(v) for v in astuple(request))
+    """The cache key of a plan request: every field of it and the champion model it reads
+    (a promoted model makes a new key; new bars do too, see :func:`market.cached`)."""
+    champion = runtime().models.champion(request.symbol, request.timeframe)
+    return f"{kind}:" + ":".join(str(v) for v in (*astuple(request), champion))
 
 
 def _plan_json(body: dict[str, Any]) -> bytes:
     from noxfx.workflows import plan_for
 
-    request = plan_request(body)
+    request, rt = plan_request(body), runtime()
     return cached(request.symbol, _cache_key("plan", request),
                   runtime().settings.cache_ttl_analysis_seconds,
-                  lambda: dumps(plan_for(runtime().store, request).as_dict()))  # fmt: skip
+                  lambda: dumps(plan_for(rt.store, request, rt.models).as_dict()))  # fmt: skip
 
 
 def trading_strategy(body: dict[str, Any]) -> dict[str, Any]:
