@@ -55,7 +55,13 @@ def serve(
         create_app(settings).run(host=host, port=port, debug=True, use_reloader=False)
         return
     migrate(settings)
-    n_workers = workers or (os.cpu_count() or 1) + 1
+    embedded = settings.stream_embedded == "on" or (
+        settings.stream_embedded == "auto" and not settings.redis_url
+    )
+    # embedded mode: one process holds the replay stream and every live client; elsewhere
+    # one process per core (websocket clients; long polling would need sticky sessions)
+    n_workers = workers or (1 if embedded else (os.cpu_count() or 1) + 1)
+    threads = max(threads, 32) if embedded else threads
     if n_workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="nox-prom-")
     _Gunicorn(settings, {
@@ -93,8 +99,8 @@ def _gunicorn_base() -> type:
 
 
 class _Gunicorn(_gunicorn_base()):  # type: ignore[misc]
-    """gunicorn running ``create_app(settings)`` in each worker (no preload: each worker owns
-    its engine, job threads and Redis pools)."""
+    """gunicorn running ``create_wsgi(settings)`` (the app behind Socket.IO) in each worker (no
+    preload: each worker owns its engine, job threads, Redis pools and live feed)."""
 
     def __init__(self, settings: ServiceSettings, options: dict[str, Any]) -> None:
         self._settings = settings
@@ -107,9 +113,9 @@ class _Gunicorn(_gunicorn_base()):  # type: ignore[misc]
                 self.cfg.set(key, value)
 
     def load(self) -> Any:
-        from noxfx.service.app import create_app
+        from noxfx.service.realtime import create_wsgi
 
-        return create_app(self._settings)
+        return create_wsgi(self._settings)
 
 
 def worker(

@@ -92,6 +92,19 @@ class ServiceSettings(Settings):
     log_level: str = "INFO"
     log_json: bool = True
     paper_balance: float = Field(default=10_000.0, gt=0, description="Paper account start.")
+    # Socket.IO and the live feed (noxfx.service.realtime)
+    stream_embedded: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description="Run the replay stream inside the API process: auto = when no Redis.",
+    )
+    ws_max_subscriptions: int = Field(default=50, ge=1, description="Per connection.")
+    ws_max_connections_per_user: int = Field(default=10, ge=1, description="Per API process.")
+    ws_resume_max_bars: int = Field(
+        default=5000, ge=1, description="Closed bars kept per symbol and timeframe for resumes."
+    )
+    ws_auth_check_seconds: float = Field(
+        default=30.0, gt=0, description="How often live connections' tokens are re-checked."
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -59,9 +59,22 @@ class QuoteOut(Schema):
     ask = Float(required=True)
     mid = Float(required=True)
     spread_pips = Float(required=True)
-    time = DateTime(required=True, metadata={"description": "Close of the bar it comes from."})
-    source = String(required=True)
-    bar_timeframe = String(required=True)
+    time = DateTime(
+        required=True,
+        metadata={"description": "Market time of the live tick, or the close of the stored bar."},
+    )
+    source = String(
+        required=True,
+        metadata={"description": "live:<feed> (the stream runs) or stored-bars (its last close)."},
+    )
+    bar_timeframe = String(
+        required=True, allow_none=True, metadata={"description": "Stored bars: their timeframe."}
+    )
+    age_seconds = Float(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Live quotes: wall seconds since it arrived (None: stored)."},
+    )
 
 
 class MarketDataOut(Schema):

@@ -136,11 +136,36 @@ def _bars_json(inst: Instrument, tf: Timeframe, lo: Any, hi: Any, limit: int) ->
     return dumps({"count": len(rows), "items": rows})
 
 
+#: A live quote older than this (wall seconds) is stale: the stored close is served instead.
+LIVE_QUOTE_MAX_AGE_S = 60.0
+
+
 def quote_json(symbol: str, version: str | None = None) -> bytes:
+    """The live quote when the stream runs and quoted ``symbol`` within
+    :data:`LIVE_QUOTE_MAX_AGE_S` (``source`` ``live:<feed>``, ``age_seconds``), else the
+    stored close (cached per data version)."""
+    live = live_quote(symbol)
+    if live is not None:
+        return dumps(live)
     rt = runtime()
     version = version or data_version(symbol)
     return rt.cache.get_or_set(f"quote:{symbol}:{version}", rt.settings.cache_ttl_quote_seconds,
                                lambda: dumps(quote(symbol)))  # fmt: skip
+
+
+def live_quote(symbol: str) -> dict[str, Any] | None:
+    """This process's last live quote of ``symbol`` in the QuoteOut shape, or None."""
+    from flask import current_app
+
+    from noxfx.service.realtime import realtime_of
+
+    live = realtime_of(current_app)
+    got = None if live is None else live.state.quote(get_instrument(symbol).symbol)
+    if got is None or got["age_seconds"] > LIVE_QUOTE_MAX_AGE_S:
+        return None
+    return {"symbol": got["symbol"], "bid": got["bid"], "ask": got["ask"], "mid": got["mid"],
+            "spread_pips": got["spread"], "time": got["time"], "source": f"live:{got['source']}",
+            "bar_timeframe": None, "age_seconds": got["age_seconds"]}  # fmt: skip
 
 
 def quote(symbol: str) -> dict[str, Any]:
@@ -165,7 +190,7 @@ def quote(symbol: str) -> dict[str, Any]:
         "ask": inst.round_price(close + half), "mid": close,
         "spread_pips": inst.typical_spread_pips,
         "time": frame.index[-1] + pd.Timedelta(seconds=tf.seconds),
-        "source": "stored-bars", "bar_timeframe": tf.name,
+        "source": "stored-bars", "bar_timeframe": tf.name, "age_seconds": None,
     })  # fmt: skip
 
 
