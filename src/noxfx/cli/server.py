@@ -19,13 +19,16 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
     port: int = typer.Option(8000, "--port", "-p", help="TCP port."),
     workers: int | None = typer.Option(None, "--workers", help="gunicorn workers."),
+    threads: int = typer.Option(
+        32, "--threads", help="Threads per worker (each open websocket holds one)."
+    ),
     dev: bool = typer.Option(False, "--dev", help="Flask's development server (not production)."),
 ) -> None:
-    """Run the API (gunicorn; Swagger UI at /docs, spec at /openapi.json)."""
+    """Run the API and Socket.IO (gunicorn; Swagger UI at /docs, spec at /openapi.json)."""
     from noxfx.service import serve as run_server
 
     print_urls(host, port)
-    run_server(host, port, workers=workers, dev=dev)
+    run_server(host, port, workers=workers, threads=threads, dev=dev)
 
 
 def print_urls(host: str, port: int) -> None:

@@ -35,7 +35,7 @@ def serve(
     port: int = 8000,
     *,
     workers: int | None = None,
-    threads: int = 8,
+    threads: int = 32,
     dev: bool = False,
     settings: ServiceSettings | None = None,
 ) -> None:
