@@ -7,6 +7,7 @@ from dataclasses import asdict
 from typing import Any
 
 from apiflask import APIBlueprint, EmptySchema
+from flask import Response
 
 from noxfx.service.auth import current_session_id, current_user, token_auth
 from noxfx.service.schemas.auth import (
@@ -34,6 +35,14 @@ from noxfx.service.services import auth as sessions
 
 bp = APIBlueprint("auth", __name__, url_prefix="/auth", tag="Auth")
 RATE_LIMIT = "auth"
+
+
+@bp.after_request
+def _no_store(response: Response) -> Response:
+    """Tokens, secrets and recovery codes must not be kept by any cache (RFC 6749 5.1)."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    return response
 
 
 @bp.post("/register")
