@@ -58,6 +58,7 @@ def create_app(settings: ServiceSettings | None = None) -> APIFlask:
     from noxfx.service.migrate import upgrade
     from noxfx.service.observability import configure_logging, init_request_tracking
     from noxfx.service.ratelimit import init_rate_limits
+    from noxfx.service.request_guard import init_request_guard
     from noxfx.service.runtime import EXTENSION_KEY, Runtime
     from noxfx.service.schemas.common import Problem
     from noxfx.service.security.mfa import SecretBox
@@ -126,6 +127,7 @@ def create_app(settings: ServiceSettings | None = None) -> APIFlask:
         models=ModelRegistry(settings.home.expanduser() / "models"),
     )
     init_rate_limits(app, settings)
+    init_request_guard(app)  # after the limiter: refused requests still count
     if settings.cors_origins.strip():
         from flask_cors import CORS
 
