@@ -23,22 +23,31 @@ _HTTP_METHODS = {"get", "put", "post", "delete", "patch", "options", "head"}
 
 
 def _local_swagger_ui(app: APIFlask) -> None:
-    """Serve the Swagger UI assets from the installed ``swagger-ui-bundle`` package, so
-    ``/docs`` renders offline (APIFlask's default points at a CDN)."""
+    """Serve Swagger UI 5 from the installed ``swagger-ui-py`` package, so ``/docs`` renders
+    the OpenAPI 3.1 document (Swagger UI 4 cannot) and works offline (APIFlask's default
+    points at a CDN)."""
     from flask import send_from_directory
-    from swagger_ui_bundle import swagger_ui_path
 
     prefix = "/docs/assets"
     app.config.update(
         SWAGGER_UI_CSS=f"{prefix}/swagger-ui.css",
         SWAGGER_UI_BUNDLE_JS=f"{prefix}/swagger-ui-bundle.js",
         SWAGGER_UI_STANDALONE_PRESET_JS=f"{prefix}/swagger-ui-standalone-preset.js",
+        DOCS_FAVICON=f"{prefix}/favicon-32x32.png",
     )
+    assets = swagger_ui_assets()
 
     @app.get(f"{prefix}/<path:filename>")
     @app.doc(hide=True)
     def swagger_asset(filename: str) -> Any:
-        return send_from_directory(swagger_ui_path, filename, max_age=86_400)
+        return send_from_directory(assets, filename, max_age=86_400)
+
+
+def swagger_ui_assets() -> str:
+    """The folder of the Swagger UI 5 distribution files (``swagger-ui-py``'s ``static``)."""
+    from importlib import resources
+
+    return str(resources.files("swagger_ui") / "static")
 
 
 def create_app(settings: ServiceSettings | None = None) -> APIFlask:
