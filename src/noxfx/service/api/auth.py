@@ -48,7 +48,10 @@ def _no_store(response: Response) -> Response:
 @bp.post("/register")
 @bp.input(RegisterIn, arg_name="body")
 @bp.output(ProfileOut, status_code=201)
-@bp.doc(summary="Create an account (sends a verification e-mail)", responses=[409])
+@bp.doc(
+    summary="Create an account (sends a verification e-mail; the same answer when the "
+    "address already has an account, whose owner is told by e-mail)"
+)
 def register(body: dict[str, Any]) -> dict[str, Any]:
     return accounts.profile(accounts.register(**body))
 

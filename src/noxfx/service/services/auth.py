@@ -1,8 +1,7 @@
 """Login, MFA login, refresh-token rotation with reuse detection, logout, lockout.
 
-Lockout: each failed password or second-factor check increments ``failed_logins``; from the
-``lockout_threshold``-th failure on, the account is locked for ``lockout_base_seconds`` doubling
-with every further failure (capped at ``lockout_max_seconds``). A success resets the count.
+Lockout: per (account, client address) with backoff, plus an account-wide cap that a correct
+password and second factor get through (see :mod:`noxfx.service.services.lockout`).
 Unknown e-mails spend the time of a hash verification, and wrong e-mail and wrong password give
 the same answer, so the login does not reveal which accounts exist (the lock message does, once
 an account is under attack: a deliberate trade-off for a clear ``Retry-After``).
@@ -22,11 +21,11 @@ from sqlalchemy import delete, event, select, update
 from sqlalchemy.exc import IntegrityError
 
 from noxfx.service.db import db, utcnow
-from noxfx.service.errors import AccountLocked, AuthenticationFailed
+from noxfx.service.errors import AuthenticationFailed
 from noxfx.service.models import ActionToken, RefreshToken, User
 from noxfx.service.runtime import runtime
 from noxfx.service.security.tokens import MfaClaims, TokenError, hash_token, new_opaque_token
-from noxfx.service.services import audit
+from noxfx.service.services import audit, lockout
 from noxfx.service.services.mfa import check_second_factor
 
 _BAD_LOGIN = "Invalid e-mail or password."
@@ -67,9 +66,11 @@ def login(email: str, password: str) -> LoginResult:
         db.session.commit()
         raise AuthenticationFailed(_BAD_LOGIN)
     now = utcnow()
-    _raise_if_locked(user, now)
+    lockout.raise_if_address_locked(user, now)
+    if not user.mfa_enabled:  # with MFA, the cap still lets password + second factor through
+        lockout.raise_if_account_capped(user, now)
     if not rt.passwords.verify(user.password_hash, password):
-        _failed(user, now, "wrong password")
+        lockout.record_failure(user, now, "wrong password")
         raise AuthenticationFailed(_BAD_LOGIN)
     if rt.passwords.needs_rehash(user.password_hash):
         user.password_hash = rt.passwords.hash(password)
@@ -100,9 +101,9 @@ def complete_mfa_login(mfa_token: str, code: str | None, recovery_code: str | No
     if _mfa_token_spent(claims.jti):
         raise AuthenticationFailed(_MFA_TOKEN_USED)
     now = utcnow()
-    _raise_if_locked(user, now)
+    lockout.raise_if_address_locked(user, now)  # the account-wide cap does not apply here
     if not check_second_factor(user, code, recovery_code):
-        _failed(user, now, "wrong second factor")
+        lockout.record_failure(user, now, "wrong second factor")
         raise AuthenticationFailed("The authentication code is wrong or was already used.")
     if not _spend_mfa_token(user, claims):
         raise AuthenticationFailed(_MFA_TOKEN_USED)
@@ -144,29 +145,8 @@ def _spend_mfa_token(user: User, claims: MfaClaims) -> bool:
     return True
 
 
-def _raise_if_locked(user: User, now: datetime) -> None:
-    if user.locked_until is not None and user.locked_until > now:
-        wait = int((user.locked_until - now).total_seconds()) + 1
-        raise AccountLocked(
-            f"Too many failed logins: this account is locked for {wait} more seconds.", wait
-        )
-
-
-def _failed(user: User, now: datetime, reason: str) -> None:
-    s = runtime().settings
-    user.failed_logins += 1
-    audit.record("login_failed", user.id, reason=reason, failures=user.failed_logins)
-    over = user.failed_logins - s.lockout_threshold
-    if over >= 0:
-        seconds = min(s.lockout_base_seconds * 2**over, s.lockout_max_seconds)
-        user.locked_until = now + timedelta(seconds=seconds)
-        audit.record("account_locked", user.id, seconds=seconds, failures=user.failed_logins)
-    db.session.commit()
-
-
 def _succeeded(user: User, now: datetime, *, mfa: bool) -> TokenPair:
-    user.failed_logins = 0
-    user.locked_until = None
+    lockout.record_success(user)
     user.last_login_at = now
     pair = start_session(user)
     audit.record("login_succeeded", user.id, mfa=mfa)
