@@ -12,9 +12,12 @@ failure, capped at ``lockout_max_seconds``):
   needed.
 * **Per account (the cap)**: ``users.failed_logins`` counts failures from every address; from
   :data:`ACCOUNT_CAP_FACTOR` x the threshold on, ``users.locked_until`` locks the account as a
-  whole against password-only logins, so a distributed guesser is slowed too. An account with
-  MFA is still let through by the correct password *and* a correct second factor (the password
-  alone only yields the MFA challenge); a success resets the count.
+  whole against password-only logins from addresses it has never logged in from, so a
+  distributed guesser is slowed too. The owner still gets through: with the correct password
+  *and* a correct second factor (an account with MFA: the password alone only yields the MFA
+  challenge), or with the correct password from an address that logged in to the account
+  successfully in the last :data:`KNOWN_ADDRESS_DAYS` days (still under that address's own
+  lock); a success, or a password reset, resets the count.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ from noxfx.service.services import audit
 ACCOUNT_CAP_FACTOR = 4
 #: Failures older than this do not count towards a per-address lock.
 WINDOW = timedelta(hours=24)
+#: How long an address that logged in successfully stays "known" (exempt from the cap).
+KNOWN_ADDRESS_DAYS = 90
 FAILED = "login_failed"
 _RESETS = ("password_reset",)
 
@@ -104,8 +109,26 @@ def raise_if_address_locked(user: User, now: datetime) -> None:
         )
 
 
+def known_address(user: User, now: datetime) -> bool:
+    """Whether this address logged in to ``user`` successfully in the last
+    :data:`KNOWN_ADDRESS_DAYS` days."""
+    found = db.session.scalar(
+        select(AuditEvent.id)
+        .where(
+            AuditEvent.user_id == user.id,
+            AuditEvent.event == "login_succeeded",
+            _same_address(client_address()),
+            AuditEvent.created_at > now - timedelta(days=KNOWN_ADDRESS_DAYS),
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
 def raise_if_account_capped(user: User, now: datetime) -> None:
-    if account_capped(user, now):
+    """The account-wide cap, for a password-only login (see the module docstring): raised
+    before the password is checked, and not for a known address."""
+    if account_capped(user, now) and not known_address(user, now):
         assert user.locked_until is not None
         wait = int((user.locked_until - now).total_seconds()) + 1
         raise AccountLocked(
@@ -143,11 +166,13 @@ def record_success(user: User) -> None:
 
 __all__ = [
     "ACCOUNT_CAP_FACTOR",
+    "KNOWN_ADDRESS_DAYS",
     "WINDOW",
     "account_capped",
     "address_failures",
     "address_locked_until",
     "client_address",
+    "known_address",
     "raise_if_account_capped",
     "raise_if_address_locked",
     "record_failure",
