@@ -218,8 +218,12 @@ _DESCRIPTION = """NOX: forex market analysis and trading plans.
   `POST /api/v1/auth/refresh`; reusing a rotated refresh token ends that login everywhere.
 * Errors are `application/problem+json` (RFC 9457) with a `detail` to act on and, for invalid
   input, `errors` by field.
-* Rate limits (per user, per IP when anonymous): auth 5/min, market data 100/min, trading
-  50/min, ML 20/min; see the `X-RateLimit-*` headers and `Retry-After` on 429.
+* Rate limits (per user with a live session, else per client address; the anonymous auth
+  routes always per address): auth 5/min, market data 100/min, trading 50/min, ML 20/min; see
+  the `X-RateLimit-*` headers and `Retry-After` on 429.
+* Input the service cannot hold is refused with a problem: JSON nested over 32 levels,
+  integers beyond 64 bits, non-finite numbers, NUL or lone surrogates in any string, dates
+  outside 1677-09-22..2262-04-11.
 """
 
 __all__ = ["close_app", "create_app"]
