@@ -3,8 +3,9 @@
 ``@bp.auth_required(token_auth, roles=roles_with("audit:read"))`` documents the security scheme
 in OpenAPI and enforces it. A token passes when its signature and claims verify
 (:class:`~noxfx.service.security.tokens.TokenService`), its user exists and is active, its
-``tv`` equals the user's token version (bumped on password change, reset, erasure, role change)
-and its login session (refresh family) has not been revoked (logout, reuse detection). The reason
+``tv`` equals the user's token version (bumped on password change, reset, erasure, role change,
+MFA activation), its ``role`` is the user's current role, and its login session (refresh family)
+has not been revoked (logout, reuse detection). The reason
 a token failed becomes the problem's ``detail``.
 """
 

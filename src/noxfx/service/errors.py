@@ -4,7 +4,9 @@ RFC 9457 bodies: ``type`` (``about:blank`` for plain HTTP errors, ``urn:noxfx:pr
 for NOX errors), ``title``, ``status``, ``detail`` (a sentence a person can act on),
 ``instance`` (the request path) and ``request_id``; validation problems add ``errors``, a list of
 ``{location, field, message}``. The domain tree (:mod:`noxfx.errors`) maps to 4xx/503 here; any
-other exception is logged with its traceback and answered with a bare 500 problem.
+other exception is logged with its traceback and answered with a bare 500 problem. A
+``detail`` never carries a server path or a stack frame (:func:`scrub`); bar-store failures are
+logged in full and answered without their paths.
 """
 
 from __future__ import annotations
