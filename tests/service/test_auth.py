@@ -68,12 +68,20 @@ def test_registration_validation_lists_fields(client: Any) -> None:
     assert {"email", "password", "extra"} <= fields
 
 
-def test_duplicate_email_conflicts(client: Any) -> None:
-    register(client, "dup@example.com")
+def test_duplicate_email_answers_like_a_new_one(app: Any, client: Any) -> None:
+    """Registering a taken address does not reveal it (issue 14): same status, same shape;
+    the owner is told by e-mail and nothing changes."""
+    from noxfx.service.mail import read_outbox
+
+    first = register(client, "dup@example.com")
     r = client.post(
         "/api/v1/auth/register", json={"email": "DUP@example.com", "password": PASSWORD}
     )
-    assert "already exists" in assert_problem(r, 409)["detail"]
+    assert r.status_code == 201 and set(r.get_json()) == set(first)
+    assert r.get_json()["id"] != first["id"]
+    mails = read_outbox(app.config["NOX_SETTINGS"].outbox_dir, to="dup@example.com")
+    assert "already has one" in mails[-1].get_content()
+    assert login(client, "dup@example.com")["access_token"]
 
 
 def test_email_verification_single_use(app: Any, client: Any) -> None:
@@ -198,9 +206,20 @@ def test_logout_ends_the_session(client: Any) -> None:
     assert_problem(client.get("/api/v1/users/me", headers=bearer(other["access_token"])), 401)
 
 
+def _age_audit_events(app: Any, seconds: int) -> None:
+    """Move every audit event ``seconds`` into the past (the lockout counts from them)."""
+    from noxfx.service.db import db
+    from noxfx.service.models import AuditEvent
+
+    with app.app_context():
+        for event in db.session.scalars(select(AuditEvent)):
+            event.created_at = event.created_at - timedelta(seconds=seconds)
+        db.session.commit()
+
+
 def test_lockout_with_backoff_after_five_failures(app: Any, client: Any) -> None:
     from noxfx.service.db import db
-    from noxfx.service.models import AuditEvent, User
+    from noxfx.service.models import AuditEvent
 
     email = "lock@example.com"
     register(client, email)
@@ -212,23 +231,17 @@ def test_lockout_with_backoff_after_five_failures(app: Any, client: Any) -> None
     locked = client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
     body = assert_problem(locked, 429)
     assert "locked" in body["detail"] and 55 <= int(locked.headers["Retry-After"]) <= 61
-    with app.app_context():  # let the first lock lapse: the next failure locks twice as long
-        db.session.execute(
-            update(User)
-            .where(User.email == email)
-            .values(locked_until=datetime.now(UTC) - timedelta(seconds=1))
-        )
-        db.session.commit()
+    _age_audit_events(app, 61)  # let the first lock lapse: the next failure locks twice as long
     assert_problem(client.post("/api/v1/auth/login", json=bad), 401)
     again = client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
     assert 110 <= int(assert_problem(again, 429) and again.headers["Retry-After"]) <= 121
     with app.app_context():
         events = db.session.scalars(select(AuditEvent.event)).all()
-        db.session.execute(update(User).where(User.email == email).values(locked_until=None))
-        db.session.commit()
     assert events.count("account_locked") == 2 and events.count("login_failed") >= 6
+    _age_audit_events(app, 121)
     ok = login(client, email)  # success resets the counter
     assert ok["access_token"]
+    assert_problem(client.post("/api/v1/auth/login", json=bad), 401)
 
 
 def test_password_reset_single_use_and_revokes_sessions(app: Any, client: Any) -> None:

@@ -6,16 +6,16 @@ from typing import Any
 
 from noxfx.backtest.runs import backtest_document, make_config
 from noxfx.backtest.strategy_spec import load_strategy
-from tests.service.conftest import assert_problem, bearer, new_user, wait_for_job
+from tests.service.conftest import assert_problem, bearer, login, new_user, wait_for_job
 
 
 def _analyst(app: Any, client: Any) -> dict[str, str]:
     from noxfx.service.services.admin import set_role
 
-    email, tokens = new_user(client)
+    email, _ = new_user(client)
     with app.app_context():
         set_role(email, "analyst")
-    return bearer(tokens["access_token"])
+    return bearer(login(client, email)["access_token"])  # a role change voids earlier tokens
 
 
 RUN = {"strategy": "sma_cross", "symbol": "EURUSD", "timeframe": "1h",

@@ -13,7 +13,7 @@ import pytest
 
 from noxfx.data.sample import bootstrap
 from noxfx.data.store import BarStore
-from tests.service.conftest import assert_problem, bearer, new_user, wait_for_job
+from tests.service.conftest import assert_problem, bearer, login, new_user, wait_for_job
 
 
 @pytest.fixture(scope="module")
@@ -115,10 +115,10 @@ def test_celery_runner_with_a_real_worker(
         # a backtest through the worker, with its progress stored by the worker process
         from noxfx.service.services.admin import set_role
 
-        email, tokens = new_user(client)
+        email, _ = new_user(client)
         with app.app_context():
             set_role(email, "analyst")
-        h = bearer(tokens["access_token"])
+        h = bearer(login(client, email)["access_token"])  # a role change voids earlier tokens
         body = {"strategy": "ema_cross", "symbol": "GBPUSD", "start": "2020-01-01"}
         r = client.post("/api/v1/backtests", json=body, headers=h)
         assert r.status_code == 202, r.data[:300]

@@ -114,6 +114,10 @@ def test_roles_and_admin_endpoints(app: Any, client: Any) -> None:
     uid = users[0]["id"]
     promoted = client.patch(f"/api/v1/admin/users/{uid}", json={"role": "premium"}, headers=ha)
     assert promoted.get_json()["role"] == "premium"
+    # the role change voids the tokens of the old role (issue 14); a refresh carries the new one
+    assert_problem(client.get("/api/v1/users/me", headers=hb), 401)
+    fresh = client.post("/api/v1/auth/refresh", json={"refresh_token": basic["refresh_token"]})
+    hb = bearer(fresh.get_json()["access_token"])
     assert "ml:predict" in client.get("/api/v1/users/me", headers=hb).get_json()["permissions"]
     me = client.get("/api/v1/users/me", headers=ha).get_json()
     selfie = client.patch(f"/api/v1/admin/users/{me['id']}", json={"role": "basic"}, headers=ha)

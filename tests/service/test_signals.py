@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.service.conftest import assert_problem, bearer, make_admin, new_user
+from tests.service.conftest import assert_problem, bearer, login, make_admin, new_user
 
 
 def test_rating_has_the_tradingview_ta_shape(market_app: Any) -> None:
@@ -33,6 +33,7 @@ def test_predictions_need_a_paid_role_and_a_model(market_app: Any) -> None:
     assert_problem(client.get("/api/v1/predictions/EURUSD", headers=bearer(tokens["access_token"])),
                    403)  # fmt: skip
     make_admin(market_app, email)
+    tokens = login(client, email)  # a role change voids earlier tokens
     body = assert_problem(
         client.get("/api/v1/predictions/EURUSD", headers=bearer(tokens["access_token"])), 404
     )
@@ -57,8 +58,9 @@ def test_predictions_from_the_champion_cached_per_model_and_data_version(
         versions.append(rt.models.save(trained))
     rt.models.promote("EURUSD", "1h", versions[0])
     client = market_app.test_client()
-    email, tokens = new_user(client)
+    email, _ = new_user(client)
     make_admin(market_app, email)
+    tokens = login(client, email)  # a role change voids earlier tokens
     url, auth = "/api/v1/predictions/EURUSD?timeframe=1h", bearer(tokens["access_token"])
     first = client.get(url, headers=auth)
     assert first.status_code == 200, first.data[:300]

@@ -23,22 +23,31 @@ _HTTP_METHODS = {"get", "put", "post", "delete", "patch", "options", "head"}
 
 
 def _local_swagger_ui(app: APIFlask) -> None:
-    """Serve the Swagger UI assets from the installed ``swagger-ui-bundle`` package, so
-    ``/docs`` renders offline (APIFlask's default points at a CDN)."""
+    """Serve Swagger UI 5 from the installed ``swagger-ui-py`` package, so ``/docs`` renders
+    the OpenAPI 3.1 document (Swagger UI 4 cannot) and works offline (APIFlask's default
+    points at a CDN)."""
     from flask import send_from_directory
-    from swagger_ui_bundle import swagger_ui_path
 
     prefix = "/docs/assets"
     app.config.update(
         SWAGGER_UI_CSS=f"{prefix}/swagger-ui.css",
         SWAGGER_UI_BUNDLE_JS=f"{prefix}/swagger-ui-bundle.js",
         SWAGGER_UI_STANDALONE_PRESET_JS=f"{prefix}/swagger-ui-standalone-preset.js",
+        DOCS_FAVICON=f"{prefix}/favicon-32x32.png",
     )
+    assets = swagger_ui_assets()
 
     @app.get(f"{prefix}/<path:filename>")
     @app.doc(hide=True)
     def swagger_asset(filename: str) -> Any:
-        return send_from_directory(swagger_ui_path, filename, max_age=86_400)
+        return send_from_directory(assets, filename, max_age=86_400)
+
+
+def swagger_ui_assets() -> str:
+    """The folder of the Swagger UI 5 distribution files (``swagger-ui-py``'s ``static``)."""
+    from importlib import resources
+
+    return str(resources.files("swagger_ui") / "static")
 
 
 def create_app(settings: ServiceSettings | None = None) -> APIFlask:
@@ -58,6 +67,7 @@ def create_app(settings: ServiceSettings | None = None) -> APIFlask:
     from noxfx.service.migrate import upgrade
     from noxfx.service.observability import configure_logging, init_request_tracking
     from noxfx.service.ratelimit import init_rate_limits
+    from noxfx.service.request_guard import init_request_guard
     from noxfx.service.runtime import EXTENSION_KEY, Runtime
     from noxfx.service.schemas.common import Problem
     from noxfx.service.security.mfa import SecretBox
@@ -126,6 +136,7 @@ def create_app(settings: ServiceSettings | None = None) -> APIFlask:
         models=ModelRegistry(settings.home.expanduser() / "models"),
     )
     init_rate_limits(app, settings)
+    init_request_guard(app)  # after the limiter: refused requests still count
     if settings.cors_origins.strip():
         from flask_cors import CORS
 
@@ -207,8 +218,12 @@ _DESCRIPTION = """NOX: forex market analysis and trading plans.
   `POST /api/v1/auth/refresh`; reusing a rotated refresh token ends that login everywhere.
 * Errors are `application/problem+json` (RFC 9457) with a `detail` to act on and, for invalid
   input, `errors` by field.
-* Rate limits (per user, per IP when anonymous): auth 5/min, market data 100/min, trading
-  50/min, ML 20/min; see the `X-RateLimit-*` headers and `Retry-After` on 429.
+* Rate limits (per user with a live session, else per client address; the anonymous auth
+  routes always per address): auth 5/min, market data 100/min, trading 50/min, ML 20/min; see
+  the `X-RateLimit-*` headers and `Retry-After` on 429.
+* Input the service cannot hold is refused with a problem: JSON nested over 32 levels,
+  integers beyond 64 bits, non-finite numbers, NUL or lone surrogates in any string, dates
+  outside 1677-09-22..2262-04-11.
 """
 
 __all__ = ["close_app", "create_app"]

@@ -4,18 +4,21 @@ RFC 9457 bodies: ``type`` (``about:blank`` for plain HTTP errors, ``urn:noxfx:pr
 for NOX errors), ``title``, ``status``, ``detail`` (a sentence a person can act on),
 ``instance`` (the request path) and ``request_id``; validation problems add ``errors``, a list of
 ``{location, field, message}``. The domain tree (:mod:`noxfx.errors`) maps to 4xx/503 here; any
-other exception is logged with its traceback and answered with a bare 500 problem.
+other exception is logged with its traceback and answered with a bare 500 problem. A
+``detail`` never carries a server path or a stack frame (:func:`scrub`); bar-store failures are
+logged in full and answered without their paths.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Mapping
 from http import HTTPStatus
 from typing import Any
 
 from apiflask import APIFlask, HTTPError
-from flask import Response, g, json, request
+from flask import Response, current_app, g, has_app_context, json, request
 from werkzeug.exceptions import HTTPException
 
 from noxfx import errors as domain
@@ -76,6 +79,14 @@ class ValidationFailed(ServiceError):
         self.errors = errors
 
 
+class MalformedRequest(ServiceError):
+    """A request the service cannot even read: JSON nested too deep, numbers out of range,
+    control characters in headers (see :mod:`noxfx.service.request_guard`)."""
+
+    status = 400
+    kind = "malformed-request"
+
+
 class ServiceUnavailable(ServiceError):
     status = 503
     kind = "service-unavailable"
@@ -108,7 +119,7 @@ def problem(
         "type": f"urn:noxfx:problem:{kind}" if kind else "about:blank",
         "title": title or phrase,
         "status": status,
-        "detail": detail,
+        "detail": scrub(detail),
         "instance": request.path,
         "request_id": g.get("request_id"),
         **extensions,
@@ -118,6 +129,29 @@ def problem(
         if name.lower() != "content-type":
             response.headers[name] = value
     return response
+
+
+#: Absolute paths under the usual server roots, and traceback frames: never in an answer.
+_SERVER_PATH = re.compile(
+    r"(?<![\w.-])(?:[A-Za-z]:\\|/)"
+    r"(?:home|tmp|work|usr|var|opt|srv|root|etc|proc|app|data|mnt|private|nix|Users)\b"
+    r"(?:[/\\][^\s'\"]*)?"
+)
+_FRAME = re.compile(r'File "[^"]*", line \d+[^\n]*')
+
+
+def scrub(text: str) -> str:
+    """``text`` without server paths (the usual roots and the app's ``NOX_HOME``) and stack
+    frames: problem details are public."""
+    text = _FRAME.sub("<frame>", text)
+    if has_app_context():
+        settings = current_app.config.get("NOX_SETTINGS")
+        home = getattr(settings, "home", None)
+        if home is not None:
+            for root in {str(home.expanduser()), str(home.expanduser().resolve())}:
+                if len(root) > 1:
+                    text = text.replace(root, "<path>")
+    return _SERVER_PATH.sub("<path>", text)
 
 
 def _phrase(status: int) -> str:
@@ -210,8 +244,22 @@ def _nox_error(exc: domain.NoxError) -> Response:
         if isinstance(exc, ValidationFailed):
             return _validation_problem(exc.errors, exc.status)
         return problem(exc.status, exc.message, kind=exc.kind, headers=exc.headers, **extra)
+    if isinstance(exc, domain.StoreError):
+        return _store_error(exc)
     status = next((s for cls, s in _DOMAIN_STATUS.items() if isinstance(exc, cls)), 400)
     return problem(status, exc.message, kind=exc.kind)
+
+
+def _store_error(exc: domain.StoreError) -> Response:
+    """The bar store failed: logged in full, answered without its paths. A date the store's
+    timestamps cannot hold (a cast out of bounds) is the caller's error, not an outage."""
+    if "out of bounds" in exc.message:
+        return _validation_problem([{"location": "query", "field": "start/end",
+                                     "message": "Use a date/time between 1677-09-22 and "
+                                                "2262-04-11 (UTC)."}])  # fmt: skip
+    log.error("bar store error: %s", exc.message)
+    return problem(503, "The bar store cannot be read right now; the error has been logged "
+                   "with this request id.", kind=exc.kind)  # fmt: skip
 
 
 def _unexpected(exc: Exception) -> Response:
@@ -234,6 +282,7 @@ __all__ = [
     "AccountLocked",
     "AuthenticationFailed",
     "Conflict",
+    "MalformedRequest",
     "NotFound",
     "PermissionDenied",
     "ServiceError",
@@ -243,4 +292,5 @@ __all__ = [
     "load_or_422",
     "problem",
     "register_error_handlers",
+    "scrub",
 ]

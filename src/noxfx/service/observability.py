@@ -83,14 +83,19 @@ JsonFormatter.converter = time.gmtime
 
 def configure_logging(level: str = "INFO", *, json_lines: bool = True,
                       stream: IO[str] | None = None) -> logging.Handler:  # fmt: skip
-    """Route the root logger to one handler (JSON lines by default) with request ids."""
+    """Route the root logger to one handler (JSON lines by default) with request ids.
+
+    Idempotent, and the only JSON writer: handlers this function added before, and JSON handlers
+    someone else put on the root logger (gunicorn's ``logconfig_dict``, applied in every worker
+    before the app is built), are replaced, so each record is written once.
+    """
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.addFilter(RequestIdFilter())
     handler.setFormatter(
         JsonFormatter() if json_lines else logging.Formatter("%(levelname)s %(name)s %(message)s")
     )
     root = logging.getLogger()
-    for old in [h for h in root.handlers if getattr(h, "_nox", False)]:
+    for old in [h for h in root.handlers if _is_ours(h)]:
         root.removeHandler(old)
     handler._nox = True  # type: ignore[attr-defined]
     root.addHandler(handler)
@@ -98,6 +103,12 @@ def configure_logging(level: str = "INFO", *, json_lines: bool = True,
     for noisy in ("werkzeug", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     return handler
+
+
+def _is_ours(handler: logging.Handler) -> bool:
+    """A handler that writes our log lines: added by :func:`configure_logging`, or any handler
+    formatting with :class:`JsonFormatter` (e.g. from a dictConfig naming it)."""
+    return bool(getattr(handler, "_nox", False)) or isinstance(handler.formatter, JsonFormatter)
 
 
 def init_request_tracking(app: Flask) -> None:

@@ -1,4 +1,5 @@
-"""Rate limits (Flask-Limiter): per user when a valid access token is sent, else per IP.
+"""Rate limits (Flask-Limiter): per user when a live access token is sent, else per IP (always
+per IP on the anonymous auth routes).
 
 Each blueprint module names its category in ``RATE_LIMIT`` (``auth`` 5/min, ``market`` 100/min,
 ``trading`` 50/min, ``ml`` 20/min, ``default`` 300/min; all configurable, see
@@ -17,25 +18,38 @@ from collections.abc import Callable
 from flask import Blueprint, Flask, Response, current_app, g, request
 from flask_limiter import Limiter
 
-from noxfx.service.runtime import runtime
 from noxfx.service.settings import ServiceSettings
 
 CATEGORIES = ("auth", "market", "trading", "ml", "default")
 
 
 def rate_limit_key() -> str:
-    """``user:<id>`` for a valid bearer token, ``ip:<address>`` otherwise."""
+    """``ip:<address>`` on the anonymous auth routes whatever token is attached; elsewhere
+    ``user:<id>`` for a *live* bearer token (valid, not revoked, session alive), else
+    ``ip:<address>``. A signed but revoked token must not open a fresh bucket."""
     cached = g.get("rate_limit_key")
     if cached:
         return str(cached)
     key = f"ip:{request.remote_addr or 'unknown'}"
     header = request.headers.get("Authorization", "")
-    if header[:7].lower() == "bearer ":
-        user_id = runtime().tokens.peek_user_id(header[7:].strip())
-        if user_id:
+    if header and not _anonymous_auth_route():
+        from noxfx.service.auth import live_user_id
+
+        user_id = live_user_id(header)
+        if user_id is not None:
             key = f"user:{user_id}"
     g.rate_limit_key = key
     return key
+
+
+def _anonymous_auth_route() -> bool:
+    """Whether this request is for a route of the ``auth`` blueprint that needs no token
+    (register, login, refresh, password reset, e-mail verification)."""
+    if request.blueprint != "auth" or request.endpoint is None:
+        return request.blueprint == "auth"
+    view = current_app.view_functions.get(request.endpoint)
+    spec = getattr(view, "_spec", None) or {}
+    return not spec.get("auth")
 
 
 limiter = Limiter(

@@ -7,6 +7,7 @@ from dataclasses import asdict
 from typing import Any
 
 from apiflask import APIBlueprint, EmptySchema
+from flask import Response
 
 from noxfx.service.auth import current_session_id, current_user, token_auth
 from noxfx.service.schemas.auth import (
@@ -36,10 +37,21 @@ bp = APIBlueprint("auth", __name__, url_prefix="/auth", tag="Auth")
 RATE_LIMIT = "auth"
 
 
+@bp.after_request
+def _no_store(response: Response) -> Response:
+    """Tokens, secrets and recovery codes must not be kept by any cache (RFC 6749 5.1)."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    return response
+
+
 @bp.post("/register")
 @bp.input(RegisterIn, arg_name="body")
 @bp.output(ProfileOut, status_code=201)
-@bp.doc(summary="Create an account (sends a verification e-mail)", responses=[409])
+@bp.doc(
+    summary="Create an account (sends a verification e-mail; the same answer when the "
+    "address already has an account, whose owner is told by e-mail)"
+)
 def register(body: dict[str, Any]) -> dict[str, Any]:
     return accounts.profile(accounts.register(**body))
 

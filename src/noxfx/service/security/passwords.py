@@ -1,12 +1,14 @@
 """Password hashing (argon2id) and the password policy.
 
-Policy: at least :data:`MIN_LENGTH` characters, at most :data:`MAX_LENGTH`, not one of the
+Policy: at least :data:`MIN_LENGTH` real characters (whitespace and control characters do not
+count: twelve spaces or NULs are not a password), at most :data:`MAX_LENGTH`, not one of the
 bundled common passwords (``resources/common_passwords.txt``, compared lower-cased), and not the
 account's e-mail address or its local part. Length beats composition rules (NIST SP 800-63B).
 """
 
 from __future__ import annotations
 
+import unicodedata
 from functools import cache
 from importlib import resources
 
@@ -26,11 +28,21 @@ def common_passwords() -> frozenset[str]:
     )
 
 
+def real_length(password: str) -> int:
+    """How many characters of ``password`` count towards the minimum: not whitespace, not
+    control, format, surrogate or unassigned code points (Unicode categories C* and Z*)."""
+    return sum(1 for ch in password if not ch.isspace() and unicodedata.category(ch)[0] not in "CZ")
+
+
 def password_problems(password: str, email: str | None = None) -> list[str]:
     """Why ``password`` is not acceptable (empty list: it is)."""
     problems = []
-    if len(password) < MIN_LENGTH:
-        problems.append(f"Use at least {MIN_LENGTH} characters (this one has {len(password)}).")
+    real = real_length(password)
+    if real < MIN_LENGTH:
+        problems.append(
+            f"Use at least {MIN_LENGTH} characters other than spaces and control characters "
+            f"(this one has {real})."
+        )
     if len(password) > MAX_LENGTH:
         problems.append(f"Use at most {MAX_LENGTH} characters.")
     lowered = password.strip().lower()
@@ -73,4 +85,5 @@ class PasswordHashing:
         self.verify(self._dummy, password)
 
 
-__all__ = ["MAX_LENGTH", "MIN_LENGTH", "PasswordHashing", "common_passwords", "password_problems"]
+__all__ = ["MAX_LENGTH", "MIN_LENGTH", "PasswordHashing", "common_passwords", "password_problems",
+           "real_length"]  # fmt: skip

@@ -55,6 +55,16 @@ class AccessClaims:
     expires_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class MfaClaims:
+    """The verified claims of an MFA challenge token (single use: ``jti`` is spent)."""
+
+    user_id: uuid.UUID
+    jti: str
+    token_version: int
+    expires_at: datetime
+
+
 class TokenService:
     """Issues and verifies JWTs with one secret and one algorithm (inside an app context)."""
 
@@ -156,23 +166,24 @@ class TokenService:
         except (TypeError, ValueError) as exc:
             raise TokenError("The token claims are malformed.") from exc
 
-    def issue_mfa(self, user_id: uuid.UUID, minutes: int) -> str:
-        """A short-lived token proving the password step of a login with MFA."""
-        return self._encode(user_id, {"typ": MFA}, timedelta(minutes=minutes))
+    def issue_mfa(self, user_id: uuid.UUID, minutes: int, token_version: int = 0) -> str:
+        """A short-lived token proving the password step of a login with MFA; ``tv`` binds it
+        to the user's token version (a password change or reset voids it)."""
+        return self._encode(user_id, {"typ": MFA, "tv": token_version}, timedelta(minutes=minutes))
 
-    def verify_mfa(self, token: str) -> uuid.UUID:
+    def verify_mfa(self, token: str) -> MfaClaims:
+        """The claims of a valid MFA challenge token; :class:`TokenError` otherwise. Whether it
+        was already used is the caller's business (see ``services.auth``)."""
         claims = self._decode(token, MFA, _REQUIRED)
         try:
-            return uuid.UUID(str(claims["sub"]))
-        except ValueError as exc:
+            return MfaClaims(
+                user_id=uuid.UUID(str(claims["sub"])),
+                jti=str(claims["jti"]),
+                token_version=int(claims.get("tv", 0)),
+                expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+            )
+        except (TypeError, ValueError) as exc:
             raise TokenError("The token claims are malformed.") from exc
-
-    def peek_user_id(self, token: str) -> str | None:
-        """The user id of a valid access token, or None (used for rate-limit keys only)."""
-        try:
-            return str(self.verify_access(token).user_id)
-        except TokenError:
-            return None
 
 
 def new_opaque_token() -> str:
@@ -185,4 +196,11 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-__all__ = ["AccessClaims", "TokenError", "TokenService", "hash_token", "new_opaque_token"]
+__all__ = [
+    "AccessClaims",
+    "MfaClaims",
+    "TokenError",
+    "TokenService",
+    "hash_token",
+    "new_opaque_token",
+]

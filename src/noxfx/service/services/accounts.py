@@ -3,8 +3,9 @@ and erasure.
 
 E-mailed tokens are single-use (an atomic conditional UPDATE marks them used) and expire
 (verification ``email_verification_hours``, reset ``password_reset_minutes``). A password reset
-or change revokes every session and access token of the account. A reset request answers the
-same whether or not the address has an account.
+or change revokes every session and access token of the account. A reset request, and a
+registration, answer the same whether or not the address has an account (the mail tells the
+owner).
 """
 
 from __future__ import annotations
@@ -39,11 +40,17 @@ def _check_password(password: str, email: str, field: str = "password") -> None:
 
 
 def register(email: str, password: str, display_name: str = "") -> User:
-    """Create a basic account and e-mail its verification link."""
+    """Create a basic account and e-mail its verification link.
+
+    The answer does not reveal whether the address already has an account: for a taken address
+    the password is hashed all the same (the same time spent), nothing is stored, the owner is
+    told by e-mail, and the caller gets an unsaved account of the same shape as a new one.
+    """
     email = email.strip().lower()
     _check_password(password, email)
-    if find_user_by_email(email) is not None:
-        raise Conflict("An account with this e-mail address already exists; log in instead.")
+    existing = find_user_by_email(email)
+    if existing is not None:
+        return _registration_of_a_taken_address(existing, password, display_name)
     user = User(email=email, password_hash=runtime().passwords.hash(password),
                 display_name=display_name.strip(), preferences={}, risk_settings={})  # fmt: skip
     db.session.add(user)
@@ -53,6 +60,21 @@ def register(email: str, password: str, display_name: str = "") -> User:
     db.session.commit()
     _mail_verification(user, token)
     return user
+
+
+def _registration_of_a_taken_address(existing: User, password: str, display_name: str) -> User:
+    runtime().passwords.hash(password)  # the time a real registration spends
+    audit.record("registration_for_existing_account", existing.id)
+    db.session.commit()
+    rt = runtime()
+    rt.mailer.send(existing.email, "Someone tried to create a NOX account with this address",
+                   "Someone (you?) tried to create a NOX account with this e-mail address, which "
+                   f"already has one.\n\nLog in: {rt.settings.public_url}/login\nForgot the "
+                   f"password? Reset it: {rt.settings.public_url}/reset-password\n\nIf it was "
+                   "not you, you can ignore this message: nothing was changed.\n")  # fmt: skip
+    return User(id=uuid.uuid4(), email=existing.email, display_name=display_name.strip(),
+                role="basic", created_at=utcnow(), email_verified_at=None, mfa_enabled_at=None,
+                last_login_at=None, preferences={}, risk_settings={})  # fmt: skip
 
 
 def _new_action_token(user: User, purpose: str, minutes: int) -> str:

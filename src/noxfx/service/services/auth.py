@@ -1,8 +1,7 @@
 """Login, MFA login, refresh-token rotation with reuse detection, logout, lockout.
 
-Lockout: each failed password or second-factor check increments ``failed_logins``; from the
-``lockout_threshold``-th failure on, the account is locked for ``lockout_base_seconds`` doubling
-with every further failure (capped at ``lockout_max_seconds``). A success resets the count.
+Lockout: per (account, client address) with backoff, plus an account-wide cap that a correct
+password and second factor get through (see :mod:`noxfx.service.services.lockout`).
 Unknown e-mails spend the time of a hash verification, and wrong e-mail and wrong password give
 the same answer, so the login does not reveal which accounts exist (the lock message does, once
 an account is under attack: a deliberate trade-off for a clear ``Retry-After``).
@@ -18,14 +17,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import has_request_context, request
-from sqlalchemy import select, update
+from sqlalchemy import delete, event, select, update
+from sqlalchemy.exc import IntegrityError
 
 from noxfx.service.db import db, utcnow
-from noxfx.service.errors import AccountLocked, AuthenticationFailed
-from noxfx.service.models import RefreshToken, User
+from noxfx.service.errors import AuthenticationFailed
+from noxfx.service.models import ActionToken, RefreshToken, User
 from noxfx.service.runtime import runtime
-from noxfx.service.security.tokens import TokenError, hash_token, new_opaque_token
-from noxfx.service.services import audit
+from noxfx.service.security.tokens import MfaClaims, TokenError, hash_token, new_opaque_token
+from noxfx.service.services import audit, lockout
 from noxfx.service.services.mfa import check_second_factor
 
 _BAD_LOGIN = "Invalid e-mail or password."
@@ -66,58 +66,87 @@ def login(email: str, password: str) -> LoginResult:
         db.session.commit()
         raise AuthenticationFailed(_BAD_LOGIN)
     now = utcnow()
-    _raise_if_locked(user, now)
+    lockout.raise_if_address_locked(user, now)
+    if not user.mfa_enabled:  # with MFA, the cap still lets password + second factor through
+        lockout.raise_if_account_capped(user, now)
     if not rt.passwords.verify(user.password_hash, password):
-        _failed(user, now, "wrong password")
+        lockout.record_failure(user, now, "wrong password")
         raise AuthenticationFailed(_BAD_LOGIN)
     if rt.passwords.needs_rehash(user.password_hash):
         user.password_hash = rt.passwords.hash(password)
     if user.mfa_enabled:
         db.session.commit()
-        return LoginResult(mfa_token=rt.tokens.issue_mfa(user.id, rt.settings.mfa_token_minutes))
+        token = rt.tokens.issue_mfa(user.id, rt.settings.mfa_token_minutes, user.token_version)
+        return LoginResult(mfa_token=token)
     return LoginResult(tokens=_succeeded(user, now, mfa=False))
 
 
 def complete_mfa_login(mfa_token: str, code: str | None, recovery_code: str | None) -> TokenPair:
-    """Second login step: the MFA token plus a TOTP code or a recovery code."""
+    """Second login step: the MFA token plus a TOTP code or a recovery code.
+
+    The MFA token works once: on success its ``jti`` is recorded (a row with a unique hash in
+    ``action_tokens``, in the same transaction as the second-factor check), so two requests
+    with one token cannot both log in. A wrong code does not spend it.
+    """
     try:
-        user_id = runtime().tokens.verify_mfa(mfa_token)
+        claims = runtime().tokens.verify_mfa(mfa_token)
     except TokenError as exc:
         raise AuthenticationFailed(f"{exc.reason} Start again at POST /auth/login.") from exc
-    user = db.session.get(User, user_id)
+    user = db.session.get(User, claims.user_id)
     if user is None or not user.is_active or not user.mfa_enabled:
         raise AuthenticationFailed("Start again at POST /auth/login.")
+    if claims.token_version != user.token_version:
+        raise AuthenticationFailed("This MFA token is no longer valid; start again at "
+                                   "POST /auth/login.")  # fmt: skip
+    if _mfa_token_spent(claims.jti):
+        raise AuthenticationFailed(_MFA_TOKEN_USED)
     now = utcnow()
-    _raise_if_locked(user, now)
+    lockout.raise_if_address_locked(user, now)  # the account-wide cap does not apply here
     if not check_second_factor(user, code, recovery_code):
-        _failed(user, now, "wrong second factor")
+        lockout.record_failure(user, now, "wrong second factor")
         raise AuthenticationFailed("The authentication code is wrong or was already used.")
+    if not _spend_mfa_token(user, claims):
+        raise AuthenticationFailed(_MFA_TOKEN_USED)
     return _succeeded(user, now, mfa=True)
 
 
-def _raise_if_locked(user: User, now: datetime) -> None:
-    if user.locked_until is not None and user.locked_until > now:
-        wait = int((user.locked_until - now).total_seconds()) + 1
-        raise AccountLocked(
-            f"Too many failed logins: this account is locked for {wait} more seconds.", wait
-        )
+_MFA_TOKEN_USED = "This MFA token was already used; start again at POST /auth/login."
+MFA_CHALLENGE = "mfa_challenge"
 
 
-def _failed(user: User, now: datetime, reason: str) -> None:
-    s = runtime().settings
-    user.failed_logins += 1
-    audit.record("login_failed", user.id, reason=reason, failures=user.failed_logins)
-    over = user.failed_logins - s.lockout_threshold
-    if over >= 0:
-        seconds = min(s.lockout_base_seconds * 2**over, s.lockout_max_seconds)
-        user.locked_until = now + timedelta(seconds=seconds)
-        audit.record("account_locked", user.id, seconds=seconds, failures=user.failed_logins)
-    db.session.commit()
+def _mfa_jti_hash(jti: str) -> str:
+    return hash_token(f"mfa-jti:{jti}")
+
+
+def _mfa_token_spent(jti: str) -> bool:
+    found = db.session.scalar(
+        select(ActionToken.id).where(ActionToken.token_hash == _mfa_jti_hash(jti))
+    )
+    return found is not None
+
+
+def _spend_mfa_token(user: User, claims: MfaClaims) -> bool:
+    """Record the MFA token's ``jti`` as used; False (and the transaction rolled back) if a
+    concurrent request recorded it first (the unique ``token_hash`` decides)."""
+    row = ActionToken(user_id=user.id, purpose=MFA_CHALLENGE, token_hash=_mfa_jti_hash(claims.jti),
+                      expires_at=claims.expires_at, used_at=utcnow())  # fmt: skip
+    db.session.add(row)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        return False
+    db.session.execute(  # spent challenges of this user that have expired are no longer needed
+        delete(ActionToken)
+        .where(ActionToken.user_id == user.id)
+        .where(ActionToken.purpose == MFA_CHALLENGE)
+        .where(ActionToken.expires_at < utcnow())
+    )
+    return True
 
 
 def _succeeded(user: User, now: datetime, *, mfa: bool) -> TokenPair:
-    user.failed_logins = 0
-    user.locked_until = None
+    lockout.record_success(user)
     user.last_login_at = now
     pair = start_session(user)
     audit.record("login_succeeded", user.id, mfa=mfa)
@@ -215,6 +244,14 @@ def revoke_all_sessions(user: User, reason: str) -> None:
         .values(revoked_at=utcnow(), revoked_reason=reason)
     )
     user.token_version += 1
+
+
+@event.listens_for(User.role, "set", active_history=True)
+def _role_changed(target: User, value: str, oldvalue: object, _initiator: object) -> None:
+    """A role change (admin API, CLI, anywhere) voids the access tokens issued for the old
+    role: they carry it, and would otherwise keep its permissions until they expire."""
+    if isinstance(oldvalue, str) and value != oldvalue:
+        target.token_version = (target.token_version or 0) + 1
 
 
 def logout(user: User, session_id: uuid.UUID, *, everywhere: bool = False) -> None:

@@ -1,9 +1,15 @@
 """TOTP MFA: enrol (pending secret), activate with a code (returns recovery codes), disable,
-regenerate recovery codes, and the second-factor check used by login and erasure."""
+regenerate recovery codes, and the second-factor check used by login and erasure.
+
+A TOTP code is accepted once: the last-used time step is advanced by one conditional UPDATE
+(:func:`claim_totp_step`), so parallel requests with one code cannot all pass. Activating MFA
+ends every session of the account (log in again, with the second factor).
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from noxfx.service.db import db, utcnow
 from noxfx.service.errors import AuthenticationFailed, Conflict
@@ -51,11 +57,14 @@ def activate(user: User, code: str) -> list[str]:
     if secret is None:
         raise Conflict("Start with POST /api/v1/auth/mfa/enroll.")
     step = match_totp(secret, code, user.mfa_last_counter)
-    if step < 0:
+    if step < 0 or not claim_totp_step(user, step):
         raise AuthenticationFailed("The authentication code is wrong; check the device clock.")
-    user.mfa_last_counter = step
     user.mfa_enabled_at = utcnow()
     codes = _replace_recovery_codes(user)
+    from noxfx.service.services.auth import revoke_all_sessions  # (circular at import time)
+
+    # sessions (and tokens) opened with the password alone must not outlive the switch to MFA
+    revoke_all_sessions(user, "mfa_enabled")
     audit.record("mfa_enabled", user.id)
     db.session.commit()
     return codes
@@ -74,10 +83,7 @@ def check_second_factor(user: User, code: str | None, recovery_code: str | None)
     if code:
         secret = _secret(user)
         step = match_totp(secret, code, user.mfa_last_counter) if secret else -1
-        if step >= 0:
-            user.mfa_last_counter = step
-            return True
-        return False
+        return step >= 0 and claim_totp_step(user, step)
     if recovery_code:
         digest = hash_recovery_code(user.id, recovery_code)
         row_id = db.session.scalar(
@@ -99,6 +105,26 @@ def check_second_factor(user: User, code: str | None, recovery_code: str | None)
         audit.record("recovery_code_used", user.id, remaining=remaining_recovery_codes(user))
         return True
     return False
+
+
+def claim_totp_step(user: User, step: int) -> bool:
+    """Advance ``user``'s last-used TOTP step to ``step`` if it is still below it, atomically.
+
+    One conditional UPDATE (the row lock on PostgreSQL, the write lock on SQLite): of several
+    concurrent requests presenting the same code, exactly one sees a changed row; the others
+    lose, so a code cannot be replayed in parallel. The caller commits.
+    """
+    result = db.session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .where(or_(User.mfa_last_counter.is_(None), User.mfa_last_counter < step))
+        .values(mfa_last_counter=step)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    set_committed_value(user, "mfa_last_counter", step)
+    return True
 
 
 def remaining_recovery_codes(user: User) -> int:
