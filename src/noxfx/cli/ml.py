@@ -170,7 +170,7 @@ def _report_table(report: EvaluationReport) -> None:
         f"{report.symbol} {report.timeframe} {report.model}: walk-forward out-of-sample "
         f"from {report.test_first_utc[:10]}"
     )
-    print_table(rows, title=title, columns=["metric", *report.sides])
+    print_table(rows, title=title, columns=["metric", *report.sides], sig=4)
 
 
 @app.command("train")
@@ -294,7 +294,8 @@ def evaluate(
 
 @app.command("predict")
 def predict(
-    symbol: str = typer.Argument(..., help="Pair, e.g. EURUSD."),
+    pair: str | None = _PAIR,
+    symbol: str | None = _SYMBOL,
     timeframe: str = _TF,
     target: str = _TARGET,
     version: str | None = typer.Option(None, "--version", help="Model version (default champion)."),
@@ -306,6 +307,7 @@ def predict(
     from noxfx.ml.predict import predict as run_predict
     from noxfx.ml.registry import ModelRegistry
 
+    symbol = _pair(pair, symbol)
     bars = _bars(symbol, timeframe, file)
     pred = run_predict(
         symbol,
@@ -353,35 +355,46 @@ def predict(
         f"{pred.symbol} {pred.timeframe} as of {pred.as_of:%Y-%m-%d %H:%M} UTC, "
         f"horizon {pred.horizon_bars} bars, model {pred.model_version}"
     )
-    print_table(rows, title=title, columns=["", "long", "short"])
+    print_table(rows, title=title, columns=["", "long", "short"], sig=4)
 
 
 @app.command("models")
 def models(
-    symbol: str | None = typer.Option(None, "--symbol", "-s", help="Only this pair."),
+    pair: str | None = typer.Argument(None, help="Only this pair.", show_default=False),
+    symbol: str | None = _SYMBOL,
     json_out: bool = _JSON,
 ) -> None:
     """Stored model versions, champions marked."""
     from noxfx.ml.registry import ModelRegistry
 
-    rows = ModelRegistry.default().list(symbol)
+    rows = ModelRegistry.default().list(_pair(pair, symbol) if pair or symbol else None)
     if json_out:
         emit_json(rows)
     elif rows:
-        print_table(rows, title="ML models (Brier skill: walk-forward out of sample)")
+        print_table(rows, title="ML models (Brier skill: walk-forward out of sample)", sig=4)
     else:
-        typer.echo("no models yet: `noxfx ml train --symbol EURUSD --timeframe 1h`")
+        typer.echo("no models yet: `noxfx ml train EURUSD --timeframe 1h`")
 
 
 @app.command("promote")
 def promote(
-    symbol: str = typer.Argument(..., help="Pair, e.g. EURUSD."),
-    version: str = typer.Argument(..., help="Version to make the champion."),
+    pair: str | None = _PAIR,
+    version: str | None = typer.Argument(
+        None, help="Version to make the champion.", show_default=False
+    ),
+    symbol: str | None = _SYMBOL,
     timeframe: str = _TF,
     target: str = _TARGET,
 ) -> None:
-    """Make a stored version the champion."""
+    """Make a stored version the champion (``noxfx ml promote EURUSD VERSION``)."""
+    from noxfx.errors import InvalidInput
     from noxfx.ml.registry import ModelRegistry
+
+    if symbol and version is None:  # `promote --symbol EURUSD VERSION`
+        pair, version = None, pair
+    symbol = _pair(pair, symbol)
+    if not version:
+        raise InvalidInput("give the version to promote (`noxfx ml models` lists them)")
 
     ModelRegistry.default().promote(symbol, timeframe, version, target)
     typer.echo(f"{version} is now the champion")
@@ -389,20 +402,23 @@ def promote(
 
 @app.command("rollback")
 def rollback(
-    symbol: str = typer.Argument(..., help="Pair, e.g. EURUSD."),
+    pair: str | None = _PAIR,
+    symbol: str | None = _SYMBOL,
     timeframe: str = _TF,
     target: str = _TARGET,
 ) -> None:
     """Restore the previous champion."""
     from noxfx.ml.registry import ModelRegistry
 
+    symbol = _pair(pair, symbol)
     version = ModelRegistry.default().rollback(symbol, timeframe, target)
     typer.echo(f"rolled back: {version} is the champion again")
 
 
 @app.command("retrain")
 def retrain(
-    symbol: str = typer.Argument(..., help="Pair, e.g. EURUSD."),
+    pair: str | None = _PAIR,
+    symbol: str | None = _SYMBOL,
     timeframe: str = _TF,
     target: str = _TARGET,
     model: str = _MODEL,
@@ -414,6 +430,7 @@ def retrain(
     from noxfx.ml.registry import ModelRegistry
     from noxfx.ml.registry import retrain as run_retrain
 
+    symbol = _pair(pair, symbol)
     bars = _bars(symbol, timeframe, file)
     result = run_retrain(
         bars,
@@ -428,13 +445,16 @@ def retrain(
         emit_json(result.as_dict())
     else:
         print_table(
-            [{"field": k, "value": v} for k, v in result.as_dict().items()], title="Retrain"
+            [{"field": k, "value": v} for k, v in result.as_dict().items()],
+            title="Retrain",
+            sig=4,
         )
 
 
 @app.command("drift")
 def drift(
-    symbol: str = typer.Argument(..., help="Pair, e.g. EURUSD."),
+    pair: str | None = _PAIR,
+    symbol: str | None = _SYMBOL,
     timeframe: str = _TF,
     target: str = _TARGET,
     recent_bars: int = typer.Option(1500, "--recent-bars", help="Recent bars for the PSI."),
@@ -445,15 +465,17 @@ def drift(
     from noxfx.ml.drift import drift_report
     from noxfx.ml.registry import ModelRegistry
 
+    symbol = _pair(pair, symbol)
     trained = ModelRegistry.default().load(symbol, timeframe, target)
     report = drift_report(trained, _bars(symbol, timeframe, file), recent_bars=recent_bars)
     if json_out:
         emit_json(report.as_dict())
         return
-    print_table(report.features[:15], title=f"PSI, last {report.recent_bars} bars (top 15)")
+    print_table(report.features[:15], title=f"PSI, last {report.recent_bars} bars (top 15)", sig=4)
     print_table(
         [{"side": s, **v} for s, v in report.performance.items()],
         title="Forecasts after the training data",
+        sig=4,
     )
     for flag in report.flags or ["no drift flags"]:
         typer.echo(f"- {flag}")
