@@ -77,3 +77,15 @@ def test_json_output_stays_records_and_prices_keep_their_precision(
     digits = get_instrument("EURUSD").precision
     shown = re.findall(r"│\s+(\d+\.\d+)\s+│", table.stdout)
     assert shown == [f"{c:.{digits}f}" for c in bars["close"].iloc[-10:]]
+
+
+def test_condition_summary_gives_a_percent(stored: tuple[Path, pd.DataFrame]) -> None:
+    from noxfx.cli.formula import condition_summary
+
+    _, bars = stored
+    frame = pd.DataFrame({"up": bars["close"] > bars["open"], "r": bars["close"] - bars["open"]})
+    [row] = condition_summary(frame)
+    assert row["name"] == "up" and row["n_bars"] == len(bars)
+    assert row["true_pct"] == pytest.approx(100.0 * row["n_true"] / len(bars))
+    assert 1.0 < row["true_pct"] <= 100.0  # a percent, not a fraction
+    assert row["last_true_utc"] == bars.index[frame["up"].to_numpy()][-1]
