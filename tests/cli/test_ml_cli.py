@@ -92,7 +92,9 @@ def test_evaluate_table_states_each_fold_ece_and_the_verdict(
     assert out.returncode == 0, out.stderr
     report = json.loads((tmp_path / "r.json").read_text())
     for k in range(1, int(FOLDS) + 1):
-        assert f"ECE fold {k}" in out.stdout
+        assert f"ECE fold {k} (chance alone, 95 %)" in out.stdout
+        fold = report["sides"]["short"]["folds"][k - 1]
+        assert f"{fold['ece']:.4f} ({fold['ece_noise_p95']:.4f})" in out.stdout
     assert "ECE worst fold" in out.stdout and "ECE, pooled" in out.stdout
     cal = report["sides"]["long"]["calibration"]
     assert f"{cal['ece_worst_fold']:.4f} (fold {cal['worst_fold']})" in out.stdout

@@ -15,6 +15,7 @@ from noxfx.ml.dataset import build_dataset
 from noxfx.ml.metrics import (
     ECE_CALIBRATED_MAX,
     calibration_verdict,
+    ece_noise,
     expected_calibration_error,
     reliability_table,
 )
@@ -68,6 +69,20 @@ def test_report_states_each_fold_and_the_worst(report: EvaluationReport) -> None
         word = "not calibrated" if not cal["calibrated"] else "calibrated"
         assert f"{side} worst fold {cal['worst_fold']}" in report.notes[-1]
         assert word in report.notes[-1]
+
+
+def test_ece_noise_is_the_chance_ece_of_calibrated_forecasts(report: EvaluationReport) -> None:
+    """The folds' real forecasts, with outcomes drawn from those very probabilities (perfect
+    calibration): their ECE stays under ``ece_noise`` about 95 % of the time."""
+    ev = report.sides["short"]
+    n = ev.folds[0]["n"]
+    p = ev.p[:n]
+    assert ev.folds[0]["ece_noise_p95"] == ece_noise(p)
+    assert ev.calibration["ece_noise_p95_folds"][0] == ev.folds[0]["ece_noise_p95"]
+    rng = np.random.default_rng(11)
+    sims = [expected_calibration_error((rng.random(n) < p).astype(float), p) for _ in range(300)]
+    below = float(np.mean(np.array(sims) <= ece_noise(p)))
+    assert 0.9 <= below <= 0.99
 
 
 def test_ece_bins_are_scikit_learns(report: EvaluationReport) -> None:

@@ -129,8 +129,12 @@ def _report_table(report: EvaluationReport) -> None:
     for k in range(n_folds):
         rows.append(
             {
-                "metric": f"ECE fold {k + 1}",
-                **{s: ev.calibration["ece_folds"][k] for s, ev in report.sides.items()},
+                "metric": f"ECE fold {k + 1} (chance alone, 95 %)",
+                **{
+                    s: f"{ev.calibration['ece_folds'][k]:.4f} "
+                    f"({ev.calibration['ece_noise_p95_folds'][k]:.4f})"
+                    for s, ev in report.sides.items()
+                },
             }
         )
     rows.append(

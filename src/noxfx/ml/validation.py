@@ -43,6 +43,7 @@ from noxfx.ml.metrics import (
     ECE_CALIBRATED_MAX,
     binary_metrics,
     calibration_verdict,
+    ece_noise,
     reliability_table,
     trade_stats,
 )
@@ -295,6 +296,7 @@ def walk_forward_evaluate(
             "test_start_pos": fold.test_start,
             "test_end_pos": fold.test_end,
             **binary_metrics(y, p, reference_rate=ref, overlap=overlap),
+            "ece_noise_p95": ece_noise(p),
         }
         fold_rows.append(row)
         if on_fold is not None:
@@ -334,6 +336,7 @@ def walk_forward_evaluate(
     calibration = calibration_verdict(
         [r["ece"] for r in fold_rows], overall["ece"], threshold=ece_threshold
     )
+    calibration["ece_noise_p95_folds"] = [r["ece_noise_p95"] for r in fold_rows]
     overall["ece_worst_fold"] = calibration["ece_worst_fold"]
     overall["calibrated"] = calibration["calibrated"]
     return SideEvaluation(
