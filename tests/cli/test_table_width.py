@@ -16,7 +16,7 @@ def _manifest_rows() -> list[dict[str, object]]:
     return list(json.loads((sample_dir() / "manifest.json").read_text())["datasets"])
 
 
-@pytest.mark.parametrize("columns", [80, 100])
+@pytest.mark.parametrize("columns", [60, 80])
 def test_wide_table_folds_into_key_value_rows(
     columns: int, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -56,3 +56,19 @@ def test_floats_are_rounded_in_tables_prices_at_their_precision(
     )
     out = capsys.readouterr().out
     assert "1.10000" in out and "-0.002376" in out and "0.0023755232" not in out
+
+
+def test_a_table_of_sentences_wraps_at_spaces_instead_of_folding(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = [{"file": r["file"], "note": r["note"]} for r in _manifest_rows()]
+    assert max(len(str(r["file"])) + len(str(r["note"])) for r in rows) > 80  # too wide as is
+    monkeypatch.setenv("COLUMNS", "80")
+    print_table(rows)
+    out = capsys.readouterr().out
+    assert "one block per row" not in out
+    assert max(len(line) for line in out.splitlines()) <= 80
+    for row in rows:
+        assert str(row["file"]) in out
+        for word in str(row["note"]).split():
+            assert word in out  # wrapped between words, never inside one

@@ -3,9 +3,10 @@
 stdout carries results only; progress and errors go to stderr, so ``--json`` output pipes cleanly.
 
 Tables fit the terminal (``COLUMNS`` or the terminal's width; 80 when output is not a
-terminal): a table wider than that is printed as key/value rows, one block per row, instead of
-being squeezed, and no cell is ever cut short with an ellipsis (a value longer than the width
-folds onto the next line), so file names and symbols are always whole. Floats in tables are
+terminal). A table that would fit only by breaking a word (a file name, a symbol, a version) is
+printed as key/value rows instead, one block per row; otherwise cells wrap at spaces. No cell is
+ever cut short with an ellipsis (a single value longer than the width folds onto the next line),
+so file names and symbols are always whole. Floats in tables are
 rounded (``sig`` significant digits, prices with ``price_columns`` at the instrument's
 precision); ``--json`` keeps full precision.
 """
@@ -86,11 +87,12 @@ def _cell(value: Any, sig: int = 6, decimals: int | None = None) -> str:
 
 
 def _fits(console: Console, table: Any) -> bool:
-    """Whether ``table`` fits the console at its natural width (no cell wrapped or cut)."""
+    """Whether ``table`` fits the console without breaking a word: its minimum width (every
+    column as wide as its longest word) is within the console width; cells may wrap at spaces."""
     from rich.measure import Measurement
 
     unbounded = console.options.update_width(1_000_000)
-    return Measurement.get(console, unbounded, table).maximum <= console.width
+    return Measurement.get(console, unbounded, table).minimum <= console.width
 
 
 def print_table(
@@ -104,8 +106,8 @@ def print_table(
     """Print dict rows as a rich table (columns: ``columns`` or the first row's keys).
 
     Floats show ``sig`` significant digits, except ``price_columns`` (column -> decimals, the
-    instrument's precision). When the table is wider than the terminal it is printed as
-    key/value rows instead (one block per row), so nothing is truncated.
+    instrument's precision). When the table cannot fit the terminal without breaking a word it
+    is printed as key/value rows instead (one block per row), so nothing is truncated.
     """
     from rich.table import Table
 

@@ -307,7 +307,12 @@ def predict(
     file: Path | None = _FILE,
     json_out: bool = _JSON,
 ) -> None:
-    """Calibrated P(target before stop) for a long and a short entered at the next open."""
+    """P(target before stop) for a long and a short entered at the next open.
+
+    The probability is rescaled by a calibrator fitted on the latest out-of-sample slice; the
+    rows "OOS ECE worst fold" and "calibrated out of sample" say whether that held in every
+    walk-forward fold.
+    """
     from noxfx.ml.predict import predict as run_predict
     from noxfx.ml.registry import ModelRegistry
 
@@ -341,6 +346,17 @@ def predict(
     ]
     for label, key in (("OOS n", "n"), ("OOS Brier skill", "brier_skill"), ("OOS AUC", "auc")):
         rows.append({"": label, **{k: v.oos.get(key) for k, v in sides.items()}})
+    cal = {k: v.oos.get("calibration") or {} for k, v in sides.items()}
+    rows.append({"": "OOS ECE worst fold", **{k: c.get("ece_worst_fold") for k, c in cal.items()}})
+    rows.append(
+        {
+            "": "calibrated out of sample (every fold)",
+            **{
+                k: None if "calibrated" not in c else ("yes" if c["calibrated"] else "no")
+                for k, c in cal.items()
+            },
+        }
+    )
     for i in range(3):
         rows.append(
             {
