@@ -73,13 +73,17 @@ def test_honest_pipeline_passes_every_probe(bars: pd.DataFrame) -> None:
 def test_next_bar_feature_is_flagged(bars: pd.DataFrame) -> None:
     report = _check(bars, build=next_bar_return_build)
     assert report.probe("permuted_labels").passed  # the old test alone does not see it
-    assert report.failed == ["shuffled_bars"], report.as_dict()
+    assert report.probe("test_labels_unused").passed  # the features do not read labels
+    assert not report.probe("shuffled_bars").passed, report.as_dict()
+    assert not report.passed
 
 
 def test_calibrating_on_the_test_fold_is_flagged(bars: pd.DataFrame) -> None:
     report = _check(bars, forecast=calibrate_on_test)
     assert report.probe("permuted_labels").passed  # the old test alone does not see it
-    assert report.failed == ["test_labels_unused"], report.as_dict()
+    assert not report.probe("test_labels_unused").passed, report.as_dict()
+    assert report.probe("test_labels_unused").statistic > 0.01  # forecasts really moved
+    assert not report.passed
 
 
 def test_shuffled_bars_keep_bar_shapes_and_returns(bars: pd.DataFrame) -> None:
