@@ -137,7 +137,16 @@ def test_pair_is_the_first_argument_with_symbol_as_alias(
     by_opt = noxfx("ml", "models", "--symbol", "EURUSD", "--json", home=home, cwd=cwd)
     assert by_arg.returncode == 0 and by_opt.returncode == 0, by_arg.stderr + by_opt.stderr
     assert json.loads(by_arg.stdout) == json.loads(by_opt.stdout) != []
-    for cmd in ("train", "evaluate", "predict", "retrain", "drift", "rollback", "promote"):
+    for cmd in (
+        "train",
+        "evaluate",
+        "leak-check",
+        "predict",
+        "retrain",
+        "drift",
+        "rollback",
+        "promote",
+    ):
         help_text = noxfx("ml", cmd, "--help", home=home, cwd=cwd).stdout
         assert "PAIR" in help_text and "--symbol" in help_text, cmd
     clash = noxfx("ml", "train", "EURUSD", "--symbol", "GBPUSD", home=home, cwd=cwd)
@@ -158,3 +167,16 @@ def test_models_table_fits_80_columns_and_keeps_names_whole(
     for row in rows:
         for key in ("symbol", "version", "target", "model"):
             assert str(row[key]) in out.stdout
+
+
+def test_leak_check_passes_the_production_pipeline(
+    bars_file: Path, cwd: Path, tmp_path: Path
+) -> None:
+    out = noxfx("ml", "leak-check", "EURUSD", "--file", str(bars_file), "--folds", FOLDS,
+                "--json", home=tmp_path / "home", cwd=cwd)  # fmt: skip
+    assert out.returncode == 0, out.stdout + out.stderr
+    report = json.loads(out.stdout)
+    assert report["passed"] and report["failed"] == []
+    names = [p["name"] for p in report["probes"]]
+    assert names == ["permuted_labels", "test_labels_unused", "shuffled_bars"]
+    assert list(cwd.iterdir()) == []

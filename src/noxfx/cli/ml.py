@@ -296,6 +296,57 @@ def evaluate(
     typer.echo(verdict["line"])
 
 
+@app.command("leak-check")
+def leak_check(
+    pair: str | None = _PAIR,
+    symbol: str | None = _SYMBOL,
+    timeframe: str = _TF,
+    model: str = _MODEL,
+    file: Path | None = _FILE,
+    horizon: int = _HORIZON,
+    tp_atr: float = _TP,
+    sl_atr: float = _SL,
+    folds: int = typer.Option(3, "--folds", help="Walk-forward test blocks."),
+    side: str = typer.Option("long", "--side", help="long | short."),
+    json_out: bool = _JSON,
+) -> None:
+    """Check the evaluation for leaks on PAIR's bars; exits 1 when a probe fails.
+
+    Probes (:mod:`noxfx.ml.leakage`): shuffled labels score at chance; inverting the labels
+    from a fold's test start on leaves its forecasts unchanged; bars with their moves shuffled
+    in time score at chance (catches features that read later bars).
+    """
+    from noxfx.errors import InvalidInput
+    from noxfx.ml.leakage import leak_check as run_leak_check
+    from noxfx.ml.validation import WalkForwardConfig
+
+    if side not in ("long", "short"):
+        raise InvalidInput(f"--side must be long or short, got {side!r}")
+    symbol = _pair(pair, symbol)
+    bars = _bars(symbol, timeframe, file)
+    stderr_console().print(f"leak check on {len(bars):,} bars (three walk-forward runs) ...")
+    report = run_leak_check(
+        bars,
+        symbol=symbol,
+        timeframe=timeframe,
+        side=side,
+        model=model,
+        labels=_labels(horizon, tp_atr, sl_atr),
+        config=WalkForwardConfig(n_folds=folds),
+    )
+    if json_out:
+        emit_json(report.as_dict())
+    else:
+        rows = [
+            {"probe": p.name, "passed": "yes" if p.passed else "NO", "detail": p.detail}
+            for p in report.probes
+        ]
+        print_table(rows, title=f"{symbol} {timeframe} {model} {side}: leak check", sig=4)
+        typer.echo("no leak found" if report.passed else f"LEAK: {', '.join(report.failed)}")
+    if not report.passed:
+        raise typer.Exit(1)
+
+
 @app.command("predict")
 def predict(
     pair: str | None = _PAIR,
