@@ -18,6 +18,14 @@ Layout of one fold (bar positions increase to the right)::
   ``s`` are dropped (``t + embargo < c``). The embargo must be at least the label horizon, which
   makes the purge hold even for a label that runs its full horizon.
 
+Calibration is judged per fold, not only pooled: each side's ``calibration`` gives every fold's
+ECE, the worst fold, the ECE perfectly calibrated forecasts would reach by chance
+(``ece_noise_p95``) and the verdict. **A model is called calibrated only when every fold's ECE is
+below** :data:`~noxfx.ml.metrics.ECE_CALIBRATED_MAX` (0.03), see
+:func:`~noxfx.ml.metrics.calibration_verdict`; a pooled ECE averages periods that err in
+opposite directions and can look fine while single folds are not. :func:`skill_verdict` states
+skill or no skill over the base rate with the numbers it rests on.
+
 Baselines scored on exactly the same test samples: ``base_rate`` (the training base rate as a
 constant probability), ``last_return_sign`` (the training frequency of a win given the sign of
 the last bar's return), ``logreg`` (standardised logistic regression, calibrated like the model).
