@@ -148,7 +148,11 @@ def _permuted(s: SideSamples, seed: int) -> SideSamples:
 
 def test_permuted_labels_score_at_chance(dataset: Dataset) -> None:
     """The leak test: with labels shuffled, nothing in the features can predict them, so an
-    honest pipeline must score AUC 0.5 within sampling error (4 null standard deviations)."""
+    honest pipeline must score AUC 0.5 within sampling error (4 null standard deviations).
+
+    Alone it is blind to a feature read from bar t+1 and to a calibrator fitted on the test
+    fold; tests/ml/test_leakage.py runs the strengthened check (noxfx.ml.leakage.leak_check)
+    that catches both."""
     cfg = WalkForwardConfig(n_folds=3)
     ev = walk_forward_evaluate(
         _permuted(dataset.sides["long"], 0),

@@ -163,7 +163,7 @@ def _performance(
                 "brier_base_rate": base,
                 "standard_error": se,
                 "rolling_brier_last": float(roll[-1]) if len(roll) else None,
-                "window": window,
+                "window_bars": window,
                 "first_utc": bars.index[rows[0]].isoformat(),
                 "last_utc": bars.index[rows[-1]].isoformat(),
                 "status": "degraded" if worse else "ok",

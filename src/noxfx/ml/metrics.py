@@ -8,7 +8,13 @@ All functions take ``y`` (0/1 outcomes) and ``p`` (forecast probabilities of 1) 
   ``reference_rate`` (the base rate of the *training* labels: what was knowable in advance);
   ``brier_skill`` = 1 - brier / brier_reference (> 0 means better than the base rate).
 * ``ece``: expected calibration error over ``bins`` equal-width probability bins,
-  sum_b (n_b / n) |mean p_b - mean y_b|; :func:`reliability_table` lists the bins.
+  sum_b (n_b / n) |mean p_b - mean y_b|; :func:`reliability_table` lists the bins. A pooled ECE
+  can hide miscalibrated periods (folds that err in opposite directions average out), so the
+  walk-forward report also gives every fold's ECE and the worst one, and calls a model
+  *calibrated* only under :func:`calibration_verdict`'s rule.
+
+Brier, log loss, AUC, balanced accuracy and the reliability bins are scikit-learn's
+(``sklearn.metrics``, ``sklearn.calibration.calibration_curve``).
 * ``p_value``: one-sided exact binomial test of "accuracy > majority_accuracy" treating the
   ``n`` predictions as independent. Overlapping labels (a 24-bar horizon on hourly decisions) are
   not independent, so ``p_value_effective`` repeats the test with ``n_effective = n /
@@ -20,6 +26,7 @@ All functions take ``y`` (0/1 outcomes) and ``p`` (forecast probabilities of 1) 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -30,26 +37,31 @@ _CLIP = 1e-15
 
 
 def brier(y: FloatArray, p: FloatArray) -> float:
-    return float(np.mean((p - y) ** 2)) if len(y) else math.nan
+    """Mean squared error of the probabilities (scikit-learn ``brier_score_loss``)."""
+    if not len(y):
+        return math.nan
+    from sklearn.metrics import brier_score_loss
+
+    return float(brier_score_loss(y, p, pos_label=1))
 
 
 def log_loss(y: FloatArray, p: FloatArray) -> float:
+    """Cross-entropy (scikit-learn ``log_loss``; probabilities clipped to 1e-15 from 0 and 1)."""
     if not len(y):
         return math.nan
+    from sklearn.metrics import log_loss as sk_log_loss
+
     q = np.clip(p, _CLIP, 1.0 - _CLIP)
-    return float(-np.mean(y * np.log(q) + (1.0 - y) * np.log(1.0 - q)))
+    return float(sk_log_loss(y, q, labels=[0.0, 1.0]))
 
 
 def roc_auc(y: FloatArray, p: FloatArray) -> float:
-    """Area under the ROC curve (Mann-Whitney, ties averaged); NaN with a single class."""
-    from scipy.stats import rankdata
-
-    n1 = int(np.sum(y == 1))
-    n0 = len(y) - n1
-    if n1 == 0 or n0 == 0:
+    """Area under the ROC curve (scikit-learn ``roc_auc_score``); NaN with a single class."""
+    if len(np.unique(y)) < 2:
         return math.nan
-    ranks = rankdata(p)
-    return float((ranks[y == 1].sum() - n1 * (n1 + 1) / 2.0) / (n1 * n0))
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(y, p))
 
 
 def auc_null_sd(n_pos: int, n_neg: int) -> float:
@@ -69,40 +81,103 @@ def auc_p_value(auc: float, n_pos: float, n_neg: float) -> float:
 
 
 def balanced_accuracy(y: FloatArray, pred: FloatArray) -> float:
-    pos, neg = y == 1, y == 0
-    if not pos.any() or not neg.any():
+    """Mean of the recalls of both classes (scikit-learn ``balanced_accuracy_score``); NaN with a
+    single class."""
+    if len(np.unique(y)) < 2:
         return math.nan
-    return float((np.mean(pred[pos] == 1) + np.mean(pred[neg] == 0)) / 2.0)
+    from sklearn.metrics import balanced_accuracy_score
+
+    return float(balanced_accuracy_score(y, pred))
 
 
 def reliability_table(y: FloatArray, p: FloatArray, bins: int = 10) -> list[dict[str, Any]]:
-    """Equal-width bins of ``p``: ``lo``, ``hi``, ``n``, ``mean_p``, ``frac_positive`` (empty
-    bins are listed with ``n = 0`` and NaN means)."""
+    """Equal-width bins of ``p``: ``lo``, ``hi``, ``n``, ``mean_p``, ``frac_positive``.
+
+    The bins and per-bin means are scikit-learn's ``calibration_curve(strategy="uniform")``
+    (a probability on an inner edge belongs to the lower bin); empty bins are listed with
+    ``n = 0`` and NaN means."""
+    from sklearn.calibration import calibration_curve
+
+    y = np.asarray(y, dtype=np.float64)
+    p = np.asarray(p, dtype=np.float64)
     edges = np.linspace(0.0, 1.0, bins + 1)
-    which = np.clip(np.digitize(p, edges[1:-1], right=False), 0, bins - 1)
-    rows = []
-    for b in range(bins):
-        mask = which == b
-        n = int(mask.sum())
-        rows.append(
-            {
-                "lo": float(edges[b]),
-                "hi": float(edges[b + 1]),
-                "n": n,
-                "mean_p": float(p[mask].mean()) if n else math.nan,
-                "frac_positive": float(y[mask].mean()) if n else math.nan,
-            }
-        )
-    return rows
+    counts = np.bincount(np.searchsorted(edges[1:-1], p), minlength=bins)
+    frac = np.full(bins, math.nan)
+    mean_p = np.full(bins, math.nan)
+    if len(y):
+        frac_nz, mean_nz = calibration_curve(y, p, n_bins=bins, strategy="uniform", pos_label=1)
+        frac[counts > 0] = frac_nz
+        mean_p[counts > 0] = mean_nz
+    return [
+        {
+            "lo": float(edges[b]),
+            "hi": float(edges[b + 1]),
+            "n": int(counts[b]),
+            "mean_p": float(mean_p[b]),
+            "frac_positive": float(frac[b]),
+        }
+        for b in range(bins)
+    ]
 
 
 def expected_calibration_error(y: FloatArray, p: FloatArray, bins: int = 10) -> float:
+    """sum_b (n_b / n) |mean p_b - frac positive_b| over :func:`reliability_table`'s bins."""
     if not len(y):
         return math.nan
     table = reliability_table(y, p, bins)
     return float(
         sum(r["n"] * abs(r["mean_p"] - r["frac_positive"]) for r in table if r["n"]) / len(y)
     )
+
+
+#: the largest ECE a walk-forward fold may show for the model to be called calibrated (the same
+#: goal as the plan ledger's, :data:`noxfx.portfolio.reliability.ECE_GOAL`)
+ECE_CALIBRATED_MAX = 0.03
+
+
+def ece_noise(
+    p: FloatArray, bins: int = 10, quantile: float = 0.95, n_sim: int = 200, seed: int = 0
+) -> float:
+    """The ``quantile`` of the ECE that *perfectly calibrated* forecasts ``p`` would show on
+    ``len(p)`` outcomes by chance alone (outcomes drawn as Bernoulli(p), ``n_sim`` times): an
+    ECE well above it is miscalibration, not sampling noise."""
+    p = np.asarray(p, dtype=np.float64)
+    if not len(p):
+        return math.nan
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.searchsorted(edges[1:-1], p)
+    counts = np.bincount(which, minlength=bins).astype(np.float64)
+    sum_p = np.bincount(which, weights=p, minlength=bins)
+    y = np.random.default_rng(seed).random((n_sim, len(p))) < p
+    sum_y = np.stack([np.bincount(which, weights=row, minlength=bins) for row in y])
+    eces = np.abs(sum_p - sum_y).sum(axis=1) / len(p)
+    return float(np.quantile(eces, quantile)) if counts.sum() else math.nan
+
+
+def calibration_verdict(
+    fold_ece: Sequence[float], pooled_ece: float, threshold: float = ECE_CALIBRATED_MAX
+) -> dict[str, Any]:
+    """Whether the folds support the word "calibrated".
+
+    Rule: **calibrated only when every fold's ECE is finite and below ``threshold``** (default
+    :data:`ECE_CALIBRATED_MAX`, 0.03). The pooled ECE is reported but never decides: it is an
+    average over periods and is below the worst fold by construction. Returns ``ece_pooled``,
+    ``ece_folds`` (fold order), ``ece_worst_fold`` and ``worst_fold`` (1-based number),
+    ``ece_threshold``, ``n_folds_calibrated`` and ``calibrated``.
+    """
+    eces = [float(e) for e in fold_ece]
+    finite = [e for e in eces if math.isfinite(e)]
+    worst = max(finite) if finite else math.nan
+    ok = [math.isfinite(e) and e < threshold for e in eces]
+    return {
+        "ece_pooled": float(pooled_ece),
+        "ece_folds": eces,
+        "ece_worst_fold": worst,
+        "worst_fold": eces.index(worst) + 1 if finite else None,
+        "ece_threshold": float(threshold),
+        "n_folds_calibrated": int(sum(ok)),
+        "calibrated": bool(eces) and all(ok),
+    }
 
 
 def binomial_p_value(successes: int, trials: int, p0: float) -> float:
@@ -187,12 +262,15 @@ def trade_stats(
 
 
 __all__ = [
+    "ECE_CALIBRATED_MAX",
     "auc_null_sd",
     "auc_p_value",
     "balanced_accuracy",
     "binary_metrics",
     "binomial_p_value",
     "brier",
+    "calibration_verdict",
+    "ece_noise",
     "expected_calibration_error",
     "log_loss",
     "reliability_table",

@@ -1,11 +1,12 @@
-"""Calibrated forecasts for the latest bar, with expected value after costs and explanations.
+"""Recalibrated forecasts for the latest bar, with expected value after costs and explanations.
 
 ``predict(symbol, timeframe, bars, registry)`` loads the champion model (or a given version),
 computes the features of the **last bar in** ``bars`` (which must be complete: its close is the
 decision time ``as_of``) and returns a :class:`Prediction` with, for a long and a short trade
 entered at the next bar's open:
 
-* ``probability``: calibrated P(target before stop within ``horizon_bars``); a timeout counts as
+* ``probability``: P(target before stop within ``horizon_bars``) after the calibrator (fitted
+  on the most recent out-of-sample slice); a timeout counts as
   "not the target" (``timeout="zero"`` labels, the default);
 * ``n_calibration``: the number of out-of-sample outcomes the calibration was fitted on, and
   ``oos`` the walk-forward out-of-sample scores of the model (n, Brier skill, AUC, ...);
@@ -14,8 +15,11 @@ entered at the next bar's open:
   full loss, so it is conservative; ``break_even_probability`` = ``(1 + cost_r) / (1 + R)``;
 * ``oos_skill``: True only when the model's walk-forward out-of-sample Brier skill score is
   positive **and** its AUC is above 0.5 at the 5 % level with the effective sample size
-  (``oos["auc_p_value_effective"] < 0.05``). When it is False the probability is still calibrated
-  but no better than the base rate out of sample: a plan should not treat its EV as an edge;
+  (``oos["auc_p_value_effective"] < 0.05``). When it is False the probability is still rescaled
+  by the calibrator but no better than the base rate out of sample: a plan should not treat its
+  EV as an edge. Whether the rescaling held out of sample is ``oos["calibration"]``
+  (:func:`noxfx.ml.metrics.calibration_verdict`: calibrated only when every walk-forward fold's
+  ECE is below the threshold; models trained before that field existed lack it);
 * ``top_features``: the largest contributions to the model's raw log-odds (LightGBM
   ``pred_contrib=True``; exact terms for logistic regression; none for the random forest).
   Calibration rescales the score afterwards, so these explain the ranking, not the exact value.

@@ -11,6 +11,7 @@ on how many. The metrics stored with the model are the walk-forward out-of-sampl
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +32,7 @@ from noxfx.ml.validation import (
     evaluate_dataset,
     final_split,
     fit_calibrated,
+    skill_verdict,
 )
 
 FloatArray = npt.NDArray[np.float64]
@@ -143,13 +145,17 @@ def _summary(report: EvaluationReport) -> dict[str, Any]:
         "p_value_effective",
         "n_effective",
     )
+    verdict = skill_verdict(report)
     return {
         "kind": "walk_forward_out_of_sample",
+        "skill": verdict["skill"],
+        "verdict": verdict["line"],
         "test_first_utc": report.test_first_utc,
         "n_folds": report.validation["n_folds"],
         "sides": {
             side: {
                 **{k: ev.overall[k] for k in keep},
+                "calibration": ev.calibration,
                 "baselines": ev.baselines,
                 "trades": ev.trades,
             }
@@ -203,12 +209,15 @@ def train_model(
     evaluate: bool = True,
     seed: int = 7,
     model_params: dict[str, Any] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> TrainedModel:
     """Evaluate (walk-forward, out-of-sample) and fit the production model on ``bars``.
 
     ``evaluate=False`` skips the walk-forward evaluation (the model then carries no metrics;
     the registry and retraining still compare models on fresh data). ``model_params`` go to
-    :func:`~noxfx.ml.models.make_model` (e.g. ``{"rounds": 100}``).
+    :func:`~noxfx.ml.models.make_model` (e.g. ``{"rounds": 100}``). ``progress(side, done,
+    total)`` is called after each walk-forward fold, then once as ``("final", 1, 1)`` when the
+    production model is fitted.
     """
     if target not in TARGETS:
         raise InvalidInput(f"unknown target {target!r}; available: {', '.join(TARGETS)}")
@@ -224,9 +233,11 @@ def train_model(
     report = None
     if evaluate:
         report = evaluate_dataset(
-            data, model=model, config=cfg, seed=seed, model_params=model_params
+            data, model=model, config=cfg, seed=seed, model_params=model_params, progress=progress
         )
     sides = fit_final(data, model=model, config=cfg, seed=seed, model_params=model_params)
+    if progress is not None:
+        progress("final", 1, 1)
     return TrainedModel(
         symbol=data.symbol,
         timeframe=data.timeframe.name,

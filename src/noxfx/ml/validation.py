@@ -18,6 +18,14 @@ Layout of one fold (bar positions increase to the right)::
   ``s`` are dropped (``t + embargo < c``). The embargo must be at least the label horizon, which
   makes the purge hold even for a label that runs its full horizon.
 
+Calibration is judged per fold, not only pooled: each side's ``calibration`` gives every fold's
+ECE, the worst fold, the ECE perfectly calibrated forecasts would reach by chance
+(``ece_noise_p95``) and the verdict. **A model is called calibrated only when every fold's ECE is
+below** :data:`~noxfx.ml.metrics.ECE_CALIBRATED_MAX` (0.03), see
+:func:`~noxfx.ml.metrics.calibration_verdict`; a pooled ECE averages periods that err in
+opposite directions and can look fine while single folds are not. :func:`skill_verdict` states
+skill or no skill over the base rate with the numbers it rests on.
+
 Baselines scored on exactly the same test samples: ``base_rate`` (the training base rate as a
 constant probability), ``last_return_sign`` (the training frequency of a win given the sign of
 the last bar's return), ``logreg`` (standardised logistic regression, calibrated like the model).
@@ -26,6 +34,7 @@ the last bar's return), ``logreg`` (standardised logistic regression, calibrated
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -38,7 +47,14 @@ from noxfx.ml.calibration import CalibrationMethod, Calibrator
 from noxfx.ml.dataset import Dataset, SideSamples, build_dataset
 from noxfx.ml.features import FeatureConfig
 from noxfx.ml.labels import SIDES, BarrierConfig
-from noxfx.ml.metrics import binary_metrics, reliability_table, trade_stats
+from noxfx.ml.metrics import (
+    ECE_CALIBRATED_MAX,
+    binary_metrics,
+    calibration_verdict,
+    ece_noise,
+    reliability_table,
+    trade_stats,
+)
 from noxfx.ml.models import make_model
 
 IntArray = npt.NDArray[np.int64]
@@ -163,6 +179,26 @@ def fit_calibrated(
     return model, calibrator
 
 
+#: the per-fold step: ``(kind, samples, fold, method, seed, params) -> test probabilities``
+FoldForecaster = Callable[[str, SideSamples, Fold, str, int, dict[str, Any] | None], FloatArray]
+
+
+def fold_forecast(
+    kind: str,
+    samples: SideSamples,
+    fold: Fold,
+    method: str,
+    seed: int,
+    params: dict[str, Any] | None = None,
+) -> FloatArray:
+    """The honest per-fold step: fit on ``fold.train``, calibrate on ``fold.calibration``, then
+    score ``fold.test`` (whose labels are never read)."""
+    fitted, calibrator = fit_calibrated(
+        kind, samples, fold.train, fold.calibration, method, seed, params
+    )
+    return calibrator.transform(fitted.predict_proba(samples.X[fold.test]))
+
+
 def _sign_baseline(
     samples: SideSamples, train: IntArray, test: IntArray, ret_col: int
 ) -> FloatArray:
@@ -183,6 +219,7 @@ class SideEvaluation:
     model: str
     folds: list[dict[str, Any]]
     overall: dict[str, Any]
+    calibration: dict[str, Any]
     baselines: dict[str, dict[str, Any]]
     reliability: list[dict[str, Any]]
     trades: dict[str, Any]
@@ -196,6 +233,7 @@ class SideEvaluation:
             "side": self.side,
             "model": self.model,
             "overall": self.overall,
+            "calibration": self.calibration,
             "baselines": self.baselines,
             "trades": self.trades,
             "reliability": self.reliability,
@@ -214,13 +252,19 @@ def walk_forward_evaluate(
     baselines: bool = True,
     seed: int = 7,
     model_params: dict[str, Any] | None = None,
+    forecast: FoldForecaster | None = None,
+    on_fold: Callable[[int, int], None] | None = None,
+    ece_threshold: float = ECE_CALIBRATED_MAX,
 ) -> SideEvaluation:
     """Purged walk-forward evaluation of one side (see the module docstring).
 
     ``ret_col`` is the column of the last bar's return in ``samples.X`` (for the sign baseline;
     skipped when None); ``model_params`` go to :func:`~noxfx.ml.models.make_model`. Metrics use
     calibrated probabilities; the Brier reference of each test sample is its fold's training
-    base rate.
+    base rate. ``forecast`` replaces the per-fold step (default :func:`fold_forecast`; the leak
+    checks of :mod:`noxfx.ml.leakage` pass deliberately leaky ones); ``on_fold(done, total)`` is
+    called after each fold (progress display). ``calibration`` holds every fold's ECE, the worst
+    and the verdict of :func:`~noxfx.ml.metrics.calibration_verdict` with ``ece_threshold``.
     """
     cfg = config or WalkForwardConfig()
     folds = purged_walk_forward(samples.pos, samples.t1, cfg, embargo)
@@ -232,12 +276,12 @@ def walk_forward_evaluate(
     pooled: dict[str, list[FloatArray]] = {k: [] for k in ["model", "ref", *names]}
     idx_all: list[IntArray] = []
     fold_rows = []
+    step = forecast or fold_forecast
     for fold in folds:
-        fitted, calibrator = fit_calibrated(
-            model, samples, fold.train, fold.calibration, cfg.calibration, seed, model_params
-        )
         test = fold.test
-        p = calibrator.transform(fitted.predict_proba(samples.X[test]))
+        p = np.asarray(
+            step(model, samples, fold, cfg.calibration, seed, model_params), dtype=np.float64
+        )
         ref = float(samples.y[fold.train].mean())
         preds = {"model": p, "ref": np.full(len(test), ref), "base_rate": np.full(len(test), ref)}
         if ret_col is not None:
@@ -260,8 +304,11 @@ def walk_forward_evaluate(
             "test_start_pos": fold.test_start,
             "test_end_pos": fold.test_end,
             **binary_metrics(y, p, reference_rate=ref, overlap=overlap),
+            "ece_noise_p95": ece_noise(p),
         }
         fold_rows.append(row)
+        if on_fold is not None:
+            on_fold(fold.number, len(folds))
     idx = np.concatenate(idx_all)
     y = samples.y[idx]
     ref_all = np.concatenate(pooled["ref"])
@@ -294,11 +341,18 @@ def walk_forward_evaluate(
     trades = trade_stats(
         p_all, samples.exit_r[idx], samples.cost_r[idx], reward_risk, overlap=overlap
     )
+    calibration = calibration_verdict(
+        [r["ece"] for r in fold_rows], overall["ece"], threshold=ece_threshold
+    )
+    calibration["ece_noise_p95_folds"] = [r["ece_noise_p95"] for r in fold_rows]
+    overall["ece_worst_fold"] = calibration["ece_worst_fold"]
+    overall["calibrated"] = calibration["calibrated"]
     return SideEvaluation(
         side=samples.side,
         model=model,
         folds=fold_rows,
         overall=overall,
+        calibration=calibration,
         baselines=base,
         reliability=reliability_table(y, p_all),
         trades=trades,
@@ -353,6 +407,8 @@ class EvaluationReport:
                     "brier": o["brier"],
                     "bss": o["brier_skill"],
                     "ece": o["ece"],
+                    "ece_worst_fold": ev.calibration["ece_worst_fold"],
+                    "calibrated": ev.calibration["calibrated"],
                     "p_value": o["p_value"],
                     "p_value_eff": o["p_value_effective"],
                     "n_eff": o["n_effective"],
@@ -367,8 +423,57 @@ class EvaluationReport:
         return rows
 
 
+#: significance level of the AUC test in :func:`skill_verdict`
+SKILL_ALPHA = 0.05
+
+
+def skill_verdict(report: EvaluationReport, alpha: float = SKILL_ALPHA) -> dict[str, Any]:
+    """Skill over the base rate, per side and overall, with the numbers it rests on.
+
+    Rule: a side has skill when its pooled out-of-sample **Brier skill is above 0** (better than
+    the training base rate as a constant forecast) **and** its AUC is above 0.5 with a one-sided
+    p-value below ``alpha`` on the effective sample size (``auc_p_value_effective``). The model
+    has skill when at least one side has. ``line`` is a one-line summary for people.
+    """
+    sides: dict[str, dict[str, Any]] = {}
+    parts = []
+    for side, ev in report.sides.items():
+        o, cal = ev.overall, ev.calibration
+        bss, auc, p_auc = o["brier_skill"], o["auc"], o["auc_p_value_effective"]
+        has = bool(math.isfinite(bss) and bss > 0 and math.isfinite(p_auc) and p_auc < alpha)
+        sides[side] = {
+            "skill": has,
+            "brier_skill": bss,
+            "auc": auc,
+            "auc_p_value_effective": p_auc,
+            "ece_pooled": cal["ece_pooled"],
+            "ece_worst_fold": cal["ece_worst_fold"],
+            "worst_fold": cal["worst_fold"],
+            "calibrated": cal["calibrated"],
+        }
+        parts.append(
+            f"{side} {'skill' if has else 'no skill'}: Brier skill {bss:+.4f}, AUC {auc:.3f} "
+            f"(p {p_auc:.2g}), ECE worst fold {cal['ece_worst_fold']:.3f} "
+            f"(fold {cal['worst_fold']}){'' if cal['calibrated'] else ', not calibrated'}"
+        )
+    skill = any(v["skill"] for v in sides.values())
+    head = "SKILL over the base rate" if skill else "NO SKILL over the base rate"
+    return {
+        "skill": skill,
+        "alpha": alpha,
+        "sides": sides,
+        "line": f"verdict: {head} ({'; '.join(parts)})",
+    }
+
+
 def _iso(ts: pd.Timestamp) -> str:
     return pd.Timestamp(ts).isoformat()
+
+
+def _side_progress(
+    progress: Callable[[str, int, int], None], side: str
+) -> Callable[[int, int], None]:
+    return lambda done, total: progress(side, done, total)
 
 
 def evaluate_dataset(
@@ -379,8 +484,14 @@ def evaluate_dataset(
     baselines: bool = True,
     seed: int = 7,
     model_params: dict[str, Any] | None = None,
+    forecast: FoldForecaster | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> EvaluationReport:
-    """Walk-forward evaluation of both sides of a prepared :class:`Dataset`."""
+    """Walk-forward evaluation of both sides of a prepared :class:`Dataset`.
+
+    ``progress(side, folds_done, n_folds)`` is called after each fold of each side;
+    ``forecast`` is passed to :func:`walk_forward_evaluate`.
+    """
     cfg = config or WalkForwardConfig()
     embargo = cfg.embargo_for(data.labels.horizon_bars)
     ret_col = data.feature_names.index("ret_1_atr") if "ret_1_atr" in data.feature_names else None
@@ -395,6 +506,8 @@ def evaluate_dataset(
             baselines=baselines,
             seed=seed,
             model_params=model_params,
+            forecast=forecast,
+            on_fold=None if progress is None else _side_progress(progress, side),
         )
         for side in SIDES
     }
@@ -409,6 +522,16 @@ def evaluate_dataset(
         "accuracy of always predicting the more frequent class of the test set.",
         f"Trades: entered when EV = p*{data.labels.reward_risk:g} - (1-p) - cost > 0, cost = "
         f"{data.spread_pips:g} pips spread / stop pips; results at the barrier, before swap.",
+        "ECE is given per fold and for the worst fold next to the pooled figure (a pooled ECE "
+        "averages periods and hides miscalibrated ones); 'calibrated' means every fold's ECE is "
+        f"below {ECE_CALIBRATED_MAX:g}: "
+        + "; ".join(
+            f"{side} worst fold {ev.calibration['worst_fold']} ECE "
+            f"{ev.calibration['ece_worst_fold']:.3f} (pooled {ev.calibration['ece_pooled']:.3f}), "
+            f"{'calibrated' if ev.calibration['calibrated'] else 'not calibrated'}"
+            for side, ev in sides.items()
+        )
+        + ".",
     ]
     return EvaluationReport(
         symbol=data.symbol,
@@ -441,6 +564,7 @@ def evaluate(
     baselines: bool = True,
     seed: int = 7,
     model_params: dict[str, Any] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> EvaluationReport:
     """Build the dataset from ``bars`` and run :func:`evaluate_dataset` on it."""
     data = build_dataset(
@@ -458,18 +582,23 @@ def evaluate(
         baselines=baselines,
         seed=seed,
         model_params=model_params,
+        progress=progress,
     )
 
 
 __all__ = [
+    "SKILL_ALPHA",
     "EvaluationReport",
     "Fold",
+    "FoldForecaster",
     "SideEvaluation",
     "WalkForwardConfig",
     "evaluate",
     "evaluate_dataset",
     "final_split",
     "fit_calibrated",
+    "fold_forecast",
     "purged_walk_forward",
+    "skill_verdict",
     "walk_forward_evaluate",
 ]
