@@ -118,7 +118,12 @@ asyncio.run(main())
 def _start_peer(channel: str) -> tuple[subprocess.Popen[bytes], str]:
     port = _port()
     proc = subprocess.Popen([sys.executable, "-c", _PEER, str(port), REDIS, channel])
-    time.sleep(1.0)
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.1)
     return proc, f"ws://127.0.0.1:{port}"
 
 
@@ -285,6 +290,7 @@ def main() -> None:
             rows.append(("NOX Socket.IO (gunicorn gthread, Redis)",
                          _run_load("nox", [u for _, u in servers], token, args, prefix,
                                    [p.pid for p, _ in servers])))  # fmt: skip
+            print(rows[-1], flush=True)
         finally:
             for p, _ in servers:
                 p.terminate()

@@ -57,6 +57,7 @@ class Server:
                     return
             except requests.RequestException:
                 time.sleep(0.2)
+        self.stop()
         pytest.fail(f"noxfx serve did not answer /healthz: {self.log.read_text()[-2000:]}")
 
     def token(self) -> tuple[str, str]:
@@ -203,13 +204,14 @@ def test_server_mode_one_stream_reaches_clients_on_two_api_processes(
 
     prefix = f"t{uuid.uuid4().hex[:8]}"  # pub/sub channels ignore the database number
     env = {"NOX_REDIS_URL": redis_url, "NOX_STREAM_PREFIX": prefix}
-    a = Server(home, **env)
-    b = Server(home, **env)
+    servers: list[Server] = []
     stream = subprocess.Popen(
         [sys.executable, "-m", "noxfx", "stream", "--symbols", "EURUSD"],
-        env=_env(home, **env), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=_env(home, **env), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
+        servers.extend(Server(home, **env) for _ in range(2))
+        a, b = servers
         clients = [Recorder(s.url, s.token()[0]) for s in (a, b)]
         for c in clients:
             assert c.client.call("subscribe", {"symbol": "EURUSD", "timeframe": "1h"},
@@ -233,5 +235,5 @@ def test_server_mode_one_stream_reaches_clients_on_two_api_processes(
     finally:
         stream.terminate()
         stream.wait(10)
-        a.stop()
-        b.stop()
+        for server in servers:
+            server.stop()
