@@ -220,8 +220,9 @@ def generate_plan(
     if ml_prediction is not None:
         rationale.append(_ml_statement(ml_prediction))
         if not (ml_prediction.long.oos_skill or ml_prediction.short.oos_skill):
-            warnings.append(f"ML model {ml_prediction.model_version} shows no out-of-sample "
-                            "skill over the base rate: its probabilities are not an edge")  # fmt: skip
+            warnings.append(f"ML model {ml_prediction.model_version} shows no "
+                            "out-of-sample skill over the base rate: its probabilities are "
+                            "not an edge")  # fmt: skip
     else:
         missing.append("ML prediction: no trained model (run `noxfx ml train`)")
     risk_score = _risk_score(bars, _atr_series(bars), quote.spread_pips, inst, as_of,

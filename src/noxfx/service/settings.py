@@ -105,6 +105,14 @@ class ServiceSettings(Settings):
     ws_auth_check_seconds: float = Field(
         default=30.0, gt=0, description="How often live connections' tokens are re-checked."
     )
+    # alerts (noxfx.service.alert_listener)
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="Let webhooks reach private/loopback addresses (SSRF guard off).",
+    )
+    alerts_refresh_seconds: float = Field(
+        default=1.0, gt=0, description="How often the live feed reloads changed alert rules."
+    )
 
     @field_validator("database_url")
     @classmethod

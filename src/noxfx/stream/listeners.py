@@ -25,7 +25,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: one line per listener factory, "module:function" (alerts, paper trading, the plan ledger)
-LISTENER_FACTORIES: list[str] = []
+LISTENER_FACTORIES: list[str] = [
+    "noxfx.service.alert_listener:alert_listener",  # price alerts -> socket, webhook
+]
 
 
 @dataclass(frozen=True)
