@@ -8,9 +8,21 @@ broker. A Redis that is down is a local port nothing listens on.
 from __future__ import annotations
 
 import resource
+import socket
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
-from tests.service.conftest import assert_problem, bearer, new_user
+import pytest
+
+from noxfx.errors import NoxError
+from noxfx.service.jobs import Progress, job_kind
+from tests.service.conftest import assert_problem, bearer, new_user, wait_for_job
 
 
 def _analyst(app: Any, client: Any) -> dict[str, str]:
@@ -63,3 +75,275 @@ def test_huge_optimisation_grids_are_422_before_anything_is_built(market_app: An
             "detail"
         ]
     )
+
+
+# ------------------------------------------------------------------ helpers for the job tests
+_GATES: dict[str, threading.Event] = {}
+
+
+@job_kind("test_hold", permission="jobs:own", description="(tests) wait for params.gate.")
+def _hold(params: dict[str, Any], _progress: Progress) -> dict[str, Any]:
+    gate = _GATES.setdefault(str(params["gate"]), threading.Event())
+    if not gate.wait(timeout=60):
+        raise NoxError("gate never opened")
+    return {"held": params["gate"]}
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_backend(request: pytest.FixtureRequest) -> str:
+    """These tests run on SQLite and on the real PostgreSQL."""
+    return str(request.param)
+
+
+def _open(gate: str) -> None:
+    _GATES.setdefault(gate, threading.Event()).set()
+
+
+def _rows(app: Any, *where: Any) -> list[Any]:
+    from sqlalchemy import select
+
+    from noxfx.service.db import db
+    from noxfx.service.models import Job
+
+    with app.app_context():
+        rows = list(db.session.scalars(select(Job).where(*where).order_by(Job.created_at)))
+        db.remove_session()
+        return rows
+
+
+def _wait(predicate: Any, what: str, timeout_s: float = 60) -> None:
+    """Poll ``predicate()`` until true (fails with ``what`` after ``timeout_s``; not a
+    timing assertion: the bound only keeps a broken build from hanging)."""
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for: {what}"
+        time.sleep(0.05)
+
+
+def _status(client: Any, job_id: str, headers: dict[str, str]) -> str:
+    return str(client.get(f"/api/v1/jobs/{job_id}", headers=headers).get_json()["status"])
+
+
+def _hold_job(client: Any, headers: dict[str, str], gate: str) -> Any:
+    return client.post("/api/v1/jobs", json={"kind": "test_hold", "params": {"gate": gate}},
+                       headers=headers)  # fmt: skip
+
+
+# ------------------------------------------------------------------ quota, limits, size
+def test_kind_rate_limit_is_shared_by_every_route(market_app: Any, make_app: Any) -> None:
+    """/backtests used up the trading limit; POST /jobs kind=backtest was a way around it."""
+    app = make_app(home=market_app.config["NOX_SETTINGS"].home, rate_limit_trading="2/minute",
+                   job_max_active_per_user=50)  # fmt: skip
+    client = app.test_client()
+    auth = _analyst(app, client)
+    body = {**RUN, "start": "2019-12-01"}
+    for _ in range(2):
+        assert client.post("/api/v1/backtests", json=body, headers=auth).status_code == 202
+    around = client.post("/api/v1/jobs", json={"kind": "backtest", "params": body}, headers=auth)
+    problem = assert_problem(around, 429)
+    assert int(around.headers["Retry-After"]) >= 1 and "backtest" in problem["detail"]
+    # another kind, another counter; another user, another counter
+    assert client.post("/api/v1/jobs", json={"kind": "ping"}, headers=auth).status_code == 202
+    other = _analyst(app, client)
+    assert client.post("/api/v1/jobs", json={"kind": "backtest", "params": body},
+                       headers=other).status_code == 202  # fmt: skip
+    assert len(_rows(app)) == 4
+
+
+def test_active_jobs_quota_per_user(make_app: Any) -> None:
+    app = make_app(job_max_active_per_user=2)
+    client = app.test_client()
+    _, tokens = new_user(client)
+    h = bearer(tokens["access_token"])
+    gate = uuid.uuid4().hex
+    for _ in range(2):
+        assert _hold_job(client, h, gate).status_code == 202
+    over = _hold_job(client, h, gate)
+    assert_problem(over, 429)
+    assert int(over.headers["Retry-After"]) >= 1
+    assert client.post("/api/v1/jobs", json={"kind": "ping"}, headers=h).status_code == 429
+    _, other = new_user(client)  # another user is not affected
+    oh = bearer(other["access_token"])
+    assert client.post("/api/v1/jobs", json={"kind": "ping"}, headers=oh).status_code == 202
+    assert len(_rows(app)) == 3  # the refused ones stored nothing
+    _open(gate)
+    for job in client.get("/api/v1/jobs", headers=h).get_json():
+        assert wait_for_job(client, job["id"], h)["status"] == "succeeded"
+    assert client.post("/api/v1/jobs", json={"kind": "ping"}, headers=h).status_code == 202
+
+
+def test_oversized_job_params_are_413(market_app: Any) -> None:
+    client = market_app.test_client()
+    auth = _analyst(market_app, client)
+    big = "x" * 70_000
+    r = client.post("/api/v1/jobs", json={"kind": "ping", "params": {"echo": big}}, headers=auth)
+    assert "65,536" in assert_problem(r, 413)["detail"]
+    spec = {**_huge_spec(50), "description": big}
+    r = client.post("/api/v1/backtests", json={**RUN, "strategy": None, "strategy_spec": spec},
+                    headers=auth)  # fmt: skip
+    assert_problem(r, 413)
+    assert _rows(market_app) == []
+
+
+# ------------------------------------------------------------------ fairness
+def test_one_users_batch_does_not_starve_another(make_app: Any) -> None:
+    """One runner thread; user A's first job holds it while A queues three more, then B
+    queues one. B's job runs next (round robin by user), not after all of A's."""
+    app = make_app(job_threads=1)
+    client = app.test_client()
+    _, ta = new_user(client)
+    _, tb = new_user(client)
+    ha, hb = bearer(ta["access_token"]), bearer(tb["access_token"])
+    first, rest = uuid.uuid4().hex, uuid.uuid4().hex
+    held = _hold_job(client, ha, first).get_json()["id"]
+    _wait(lambda: _status(client, held, ha) == "running", "A's first job runs")
+    a_jobs = [_hold_job(client, ha, rest).get_json()["id"] for _ in range(3)]
+    b_job = _hold_job(client, hb, rest).get_json()["id"]
+    _open(rest)
+    _open(first)
+    for job_id, h in [*((j, ha) for j in a_jobs), (b_job, hb)]:
+        assert wait_for_job(client, job_id, h)["status"] == "succeeded"
+    started = sorted(_rows(app), key=lambda j: j.started_at)
+    order = [str(j.id) for j in started]
+    assert order[0] == held and order[1] == b_job, order  # FIFO ran B's job last
+
+
+# ------------------------------------------------------------------ broker down
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """A redis-server of this test's own on a free port (killed by the test to take it
+    down)."""
+    port = _free_port()
+    proc = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no", "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    import redis
+
+    client = redis.Redis(port=port, socket_connect_timeout=1)
+
+    def up() -> bool:
+        try:
+            return bool(client.ping())
+        except Exception:
+            return False
+
+    _wait(up, "redis-server answers", 20)
+    yield f"redis://127.0.0.1:{port}/0", proc
+    proc.kill()
+    proc.wait()
+
+
+def test_broker_down_is_503_and_stores_nothing(
+    make_app: Any, own_redis: tuple[str, subprocess.Popen[bytes]], caplog: Any
+) -> None:
+    url, server = own_redis
+    app = make_app(redis_url=url, job_backend="celery")
+    client = app.test_client()
+    _, tokens = new_user(client)
+    h = bearer(tokens["access_token"])
+    assert client.post("/api/v1/jobs", json={"kind": "ping"}, headers=h).status_code == 202
+    assert client.get("/readyz").get_json()["checks"]["rate_limits"].startswith("redis")
+    server.kill()
+    server.wait()
+    r = client.post("/api/v1/jobs", json={"kind": "ping"}, headers=h)
+    assert "nothing was submitted" in assert_problem(r, 503)["detail"]
+    r = client.post("/api/v1/scans", json={"symbols": ["EURUSD"]}, headers=h)
+    assert_problem(r, 503)
+    assert [j.kind for j in _rows(app)] == ["ping"]  # only the one accepted before
+    # rate limits went on in memory, and /readyz and the log say so
+    ready = client.get("/readyz")
+    assert ready.status_code == 503
+    assert "per process in memory" in ready.get_json()["checks"]["rate_limits"]
+    assert any("per-process memory" in rec.getMessage() for rec in caplog.records)
+    assert "X-RateLimit-Limit" in client.get("/api/v1/jobs", headers=h).headers
+
+
+# ------------------------------------------------------------------ leases
+def _orphan(app: Any, user_email: str, attempts: int, *, lease: bool = True) -> str:
+    """A job left 'running' by a worker that died (its lease ran out long ago)."""
+    from sqlalchemy import select
+
+    from noxfx.service.db import db, utcnow
+    from noxfx.service.models import Job, User
+
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == user_email))
+        assert user is not None
+        past = utcnow() - timedelta(hours=1)
+        job = Job(user_id=user.id, kind="ping", params={"echo": attempts}, status="running",
+                  started_at=past, attempts=attempts, worker="gone:1:dead",
+                  heartbeat_at=past if lease else None,
+                  lease_expires_at=past if lease else None)  # fmt: skip
+        db.session.add(job)
+        db.session.commit()
+        job_id = str(job.id)
+        db.remove_session()
+        return job_id
+
+
+def test_jobs_of_a_dead_worker_are_requeued_once_then_failed(make_app: Any) -> None:
+    app = make_app(job_lease_seconds=1.0)
+    client = app.test_client()
+    email, tokens = new_user(client)
+    h = bearer(tokens["access_token"])
+    first = _orphan(app, email, attempts=1)  # died once: runs again
+    legacy = _orphan(app, email, attempts=0, lease=False)  # a row from before leases
+    last = _orphan(app, email, attempts=2)  # died on its second run: failed
+    done = {j: wait_for_job(client, j, h, timeout_s=60) for j in (first, legacy, last)}
+    assert done[first]["status"] == "succeeded" and done[first]["result"]["echo"] == 1
+    assert done[legacy]["status"] == "succeeded"
+    assert done[last]["status"] == "failed" and "worker stopped" in done[last]["error"]
+    rows = {str(j.id): j for j in _rows(app)}
+    assert rows[first].attempts == 2 and rows[legacy].attempts == 1
+
+
+def test_a_live_job_keeps_its_lease(make_app: Any) -> None:
+    """Held for several leases, a running job is renewed by its heartbeat: never re-queued,
+    one run, its outcome stored."""
+    app = make_app(job_lease_seconds=0.6)
+    client = app.test_client()
+    _, tokens = new_user(client)
+    h = bearer(tokens["access_token"])
+    gate = uuid.uuid4().hex
+    job_id = _hold_job(client, h, gate).get_json()["id"]
+    _wait(lambda: _status(client, job_id, h) == "running", "the job runs")
+    beats: set[Any] = set()
+
+    def renewed_three_times() -> bool:
+        (row,) = _rows(app)
+        beats.add(row.lease_expires_at)
+        assert row.status == "running" and row.attempts == 1, (row.status, row.attempts)
+        return len(beats) >= 4
+
+    _wait(renewed_three_times, "three heartbeats")
+    _open(gate)
+    done = wait_for_job(client, job_id, h)
+    assert done["status"] == "succeeded" and done["result"] == {"held": gate}
+    assert _rows(app)[0].attempts == 1
+
+
+def test_a_stale_worker_cannot_overwrite_the_new_run(make_app: Any) -> None:
+    """A worker whose lease was taken (it stalled, the job was re-queued and run elsewhere)
+    stores nothing when it wakes up."""
+    from noxfx.service.db import db
+    from noxfx.service.jobs import _run_claimed, claim_next_job
+
+    app = make_app(job_threads=1, job_lease_seconds=1.0)
+    client = app.test_client()
+    email, tokens = new_user(client)
+    job_id = _orphan(app, email, attempts=1)
+    h = bearer(tokens["access_token"])
+    assert wait_for_job(client, job_id, h)["status"] == "succeeded"  # the new run
+    with app.app_context():
+        assert claim_next_job(db.session, 60) is None  # nothing queued
+        _run_claimed(app, uuid.UUID(job_id), "gone:1:dead")  # the old worker wakes up
+    (row,) = _rows(app)
+    assert row.status == "succeeded" and row.worker != "gone:1:dead"

@@ -43,7 +43,16 @@ _janitor: Janitor | None = None
 
 
 def configure_celery(redis_url: str) -> Celery:
-    """Point the Celery app at the Redis broker."""
+    """Point the Celery app at the Redis broker (dropping connections to another one: the
+    Celery app is module level, and its pools would keep sending to the old broker)."""
+    if celery_app.conf.broker_url != redis_url:
+        pool = celery_app._pool
+        if pool is not None:
+            pool.force_close_all()
+        celery_app._pool = None
+        amqp = celery_app.__dict__.get("amqp")
+        if amqp is not None:
+            amqp._producer_pool = None
     celery_app.conf.broker_url = redis_url
     return celery_app
 
