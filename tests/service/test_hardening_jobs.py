@@ -7,9 +7,13 @@ broker. A Redis that is down is a local port nothing listens on.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import resource
+import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -22,7 +26,14 @@ import pytest
 
 from noxfx.errors import NoxError
 from noxfx.service.jobs import Progress, job_kind
-from tests.service.conftest import assert_problem, bearer, new_user, wait_for_job
+from tests.service.conftest import (
+    PASSWORD,
+    SECRET,
+    assert_problem,
+    bearer,
+    new_user,
+    wait_for_job,
+)
 
 
 def _analyst(app: Any, client: Any) -> dict[str, str]:
@@ -347,3 +358,162 @@ def test_a_stale_worker_cannot_overwrite_the_new_run(make_app: Any) -> None:
         _run_claimed(app, uuid.UUID(job_id), "gone:1:dead")  # the old worker wakes up
     (row,) = _rows(app)
     assert row.status == "succeeded" and row.worker != "gone:1:dead"
+
+
+# ------------------------------------------------------------------ kill -9 of the stack
+class _Http:
+    """A tiny JSON client for a real server (urllib: no test client, real sockets)."""
+
+    def __init__(self, port: int) -> None:
+        self.base = f"http://127.0.0.1:{port}"
+
+    def __call__(self, method: str, path: str, body: Any = None,
+                 token: str | None = None) -> tuple[int, Any]:  # fmt: skip
+        import json
+        import urllib.error
+        import urllib.request
+
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.base + path, data=data, headers=headers, method=method)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                return resp.status, json.loads(resp.read() or b"null")
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read() or b"null")
+
+    def up(self) -> bool:
+        try:
+            return self("GET", "/healthz")[0] == 200
+        except OSError:
+            return False
+
+
+def _spawn(code: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    out = open(log, "ab")  # noqa: SIM115  (closed with the process)
+    return subprocess.Popen([sys.executable, "-c", code], env=env, stdout=out, stderr=out,
+                            start_new_session=True, cwd=log.parent)  # fmt: skip
+
+
+def _kill9(proc: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)  # the process and its children (gunicorn workers)
+    proc.wait()
+
+
+@pytest.mark.parametrize("db_backend", ["postgresql"])
+def test_kill_9_of_server_and_worker_loses_nothing(
+    database_url: str, redis_url: str, sample_bars: Path, tmp_path: Path
+) -> None:
+    """A real API server (gunicorn) and a real Celery worker; jobs queued and running, a bar
+    import writing. kill -9 of all of them, restart: no job stays queued or running (the
+    running one is recovered from its lease and runs again), every bar file reads whole,
+    and the account and its jobs are all there."""
+    import shutil
+
+    from noxfx.data.store import BarStore
+    from noxfx.service.server import set_role
+    from noxfx.service.settings import ServiceSettings
+
+    home = tmp_path / "home"
+    shutil.copytree(sample_bars, home / "bars")
+    store = BarStore(home / "bars")
+    before = {(s, tf.name): len(store.read(s, tf.name)) for s in store.symbols()
+              for tf in store.stored_timeframes(s)}  # fmt: skip
+    csv = tmp_path / "EURUSD_1h.csv"  # the bars again, to import (an upsert of all of them)
+    store.read("EURUSD", "1h").to_csv(csv)
+    port = _free_port()
+    env = {**os.environ, "NOX_HOME": str(home), "NOX_DATABASE_URL": database_url,
+           "NOX_REDIS_URL": redis_url, "NOX_SECRET_KEY": SECRET, "NOX_ARGON2_MEMORY_KIB": "1024",
+           "NOX_ARGON2_TIME_COST": "1", "NOX_ARGON2_PARALLELISM": "1",
+           "NOX_RATE_LIMIT_AUTH": "1000/minute", "NOX_LOG_LEVEL": "WARNING",
+           "NOX_JOB_LEASE_SECONDS": "2"}  # fmt: skip
+    serve = f"from noxfx.service.server import serve; serve(port={port}, workers=1, threads=4)"
+    work = "from noxfx.service import worker; worker(concurrency=1, pool='solo')"
+    log = tmp_path / "stack.log"
+    procs = [_spawn(serve, env, log), _spawn(work, env, log)]
+    http = _Http(port)
+    try:
+        _wait(http.up, "the server answers", 60)
+        email = f"kill9-{uuid.uuid4().hex[:8]}@example.com"
+        assert (
+            http("POST", "/api/v1/auth/register", {"email": email, "password": PASSWORD})[0] == 201
+        )
+        settings = ServiceSettings(_env_file=None, home=home, database_url=database_url,  # type: ignore[call-arg]
+                                   secret_key=SECRET, log_level="WARNING")  # fmt: skip
+        set_role(email, "analyst", settings)
+        token = http("POST", "/api/v1/auth/login", {"email": email, "password": PASSWORD})[1][
+            "access_token"]  # fmt: skip
+        assert http("PATCH", "/api/v1/users/me", {"display_name": "Kill Nine"}, token)[0] == 200
+        importer = _spawn(
+            "import sys; from noxfx.cli import main; sys.argv = ['noxfx', 'data', 'import', "
+            f"{str(csv)!r}, '--symbol', 'EURUSD', '--timeframe', '1h']; main()",
+            env,
+            log,
+        )
+        procs.append(importer)
+        opt = {**RUN, "start": "2017-01-01", "ranges": {"fast": "5:20:5", "slow": "30:60:10"},
+               "min_trades": 1}  # fmt: skip
+        status, running = http("POST", "/api/v1/optimizations", opt, token)
+        assert status == 202, running
+        ids = [running["id"]]
+        for body in ({"kind": "ping", "params": {"echo": 1}}, {"kind": "backtest", "params": RUN},
+                     {"kind": "ping", "params": {"echo": 2}}):  # fmt: skip
+            status, job = http("POST", "/api/v1/jobs", body, token)
+            assert status == 202, job
+            ids.append(job["id"])
+        _wait(lambda: http("GET", f"/api/v1/jobs/{ids[0]}", token=token)[1]["status"]
+              == "running", "the optimisation runs", 60)  # fmt: skip
+        importer_alive = importer.poll() is None
+        for proc in procs:
+            _kill9(proc)
+        print(f"bar import killed while running: {importer_alive}")
+        # the running job is orphaned: nothing runs it any more
+        status_now = {j.status for j in _job_rows(database_url)}
+        assert "running" in status_now or "queued" in status_now, status_now
+
+        procs = [_spawn(serve, env, log), _spawn(work, env, log)]
+        _wait(http.up, "the server answers again", 60)
+
+        def all_done() -> bool:
+            return all(j.status in ("succeeded", "failed") for j in _job_rows(database_url))
+
+        _wait(all_done, "every job finished after the restart", 90)
+        rows = {str(j.id): j for j in _job_rows(database_url)}
+        assert set(rows) == set(ids)
+        assert all(j.status == "succeeded" for j in rows.values()), {
+            k: (j.status, j.error) for k, j in rows.items()}  # fmt: skip
+        assert rows[ids[0]].attempts == 2  # recovered from its lease, run once more
+        # the account, its profile and its jobs survived
+        token = http("POST", "/api/v1/auth/login", {"email": email, "password": PASSWORD})[1][
+            "access_token"]  # fmt: skip
+        assert http("GET", "/api/v1/users/me", token=token)[1]["display_name"] == "Kill Nine"
+        assert {j["id"] for j in http("GET", "/api/v1/jobs", token=token)[1]} == set(ids)
+        # every bar file reads whole, none lost a bar
+        after = BarStore(home / "bars")
+        for (symbol, tf), n in before.items():
+            assert len(after.read(symbol, tf)) >= n, (symbol, tf)
+    except BaseException:
+        print(log.read_text()[-5000:])
+        raise
+    finally:
+        for proc in procs:
+            _kill9(proc)
+
+
+def _job_rows(database_url: str) -> list[Any]:
+    """The jobs table, read directly (not through the server under test)."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from noxfx.service.db import make_engine
+    from noxfx.service.models import Job
+
+    engine = make_engine(database_url)
+    try:
+        with Session(engine) as session:
+            return list(session.scalars(select(Job)))
+    finally:
+        engine.dispose()
