@@ -266,6 +266,7 @@ def test_broker_down_is_503_and_stores_nothing(
     server.wait()
     r = client.post("/api/v1/jobs", json={"kind": "ping"}, headers=h)
     assert "nothing was submitted" in assert_problem(r, 503)["detail"]
+    assert int(r.headers["Retry-After"]) >= 1
     r = client.post("/api/v1/scans", json={"symbols": ["EURUSD"]}, headers=h)
     assert_problem(r, 503)
     assert [j.kind for j in _rows(app)] == ["ping"]  # only the one accepted before

@@ -164,6 +164,11 @@ class ThreadRunner:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
+#: Publishing a dispatch: one retry after 0.2 s, then the error (a 503 for the submitter).
+_PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0.2, "interval_step": 0.2,
+                  "interval_max": 0.2}  # fmt: skip
+
+
 class CeleryRunner:
     """Sends dispatches to ``noxfx worker`` through the Redis broker. A broker that does not
     answer raises (within about two seconds) rather than hanging the request."""
@@ -177,8 +182,9 @@ class CeleryRunner:
         self._celery = celery_app
 
     def submit(self, job_id: uuid.UUID) -> None:
+        # one quick retry (a pooled connection to a broker that restarted), then give up
         self._celery.send_task(CELERY_TASK, args=[str(job_id)], queue=CELERY_QUEUE,
-                               retry=False)  # fmt: skip
+                               retry=True, retry_policy=_PUBLISH_RETRY)  # fmt: skip
 
     def close(self) -> None:
         pass

@@ -182,14 +182,26 @@ def submit(user: User, kind: str, params: dict[str, Any]) -> Job:
     try:
         runtime().jobs.submit(job.id)
     except Exception as exc:
-        log.warning("job runner unreachable (%s); job %s not accepted", type(exc).__name__, job.id)
         db.session.rollback()
-        db.session.execute(delete(Job).where(Job.id == job.id))
+        db.session.execute(delete(Job).where(Job.id == job.id))  # no row without a dispatch
         db.session.commit()
-        raise ServiceUnavailable(
+        if not _broker_error(exc):
+            raise
+        log.warning("job runner unreachable (%s); job %s not accepted", type(exc).__name__, job.id)
+        unavailable = ServiceUnavailable(
             "The job queue is unreachable right now; nothing was submitted. Try again shortly."
-        ) from None
+        )
+        unavailable.headers = {"Retry-After": "5"}
+        raise unavailable from None
     return job
+
+
+def _broker_error(exc: BaseException) -> bool:
+    """Whether ``exc`` says the broker cannot be reached (not a bug of ours)."""
+    from kombu.exceptions import KombuError
+    from redis.exceptions import RedisError
+
+    return isinstance(exc, OSError | KombuError | RedisError | TimeoutError)
 
 
 def get_job(user: User, job_id: uuid.UUID) -> Job:
