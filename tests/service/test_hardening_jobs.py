@@ -183,6 +183,28 @@ def test_active_jobs_quota_per_user(make_app: Any) -> None:
     assert client.post("/api/v1/jobs", json={"kind": "ping"}, headers=h).status_code == 202
 
 
+def test_quota_holds_under_concurrent_submissions(make_app: Any) -> None:
+    """Eight submissions at once from one user: exactly the quota (4) is accepted."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    app = make_app()
+    client = app.test_client()
+    _, tokens = new_user(client)
+    h = bearer(tokens["access_token"])
+    gate = uuid.uuid4().hex
+    start = threading.Barrier(8)
+
+    def submit(_: int) -> int:
+        start.wait()
+        return int(_hold_job(app.test_client(), h, gate).status_code)
+
+    with ThreadPoolExecutor(8) as pool:
+        codes = sorted(pool.map(submit, range(8)))
+    _open(gate)
+    assert codes == [202] * 4 + [429] * 4, codes
+    assert len(_rows(app)) == 4
+
+
 def test_oversized_job_params_are_413(market_app: Any) -> None:
     client = market_app.test_client()
     auth = _analyst(market_app, client)
