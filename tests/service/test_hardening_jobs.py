@@ -426,14 +426,16 @@ def _kill9(proc: subprocess.Popen[bytes]) -> None:
     proc.wait()
 
 
-@pytest.mark.parametrize("db_backend", ["postgresql"])
+@pytest.mark.parametrize(("mode", "db_backend"), [("celery", "postgresql"),
+                                                  ("embedded", "sqlite")])  # fmt: skip
 def test_kill_9_of_server_and_worker_loses_nothing(
-    database_url: str, redis_url: str, sample_bars: Path, tmp_path: Path
+    mode: str, database_url: str, redis_url: str, sample_bars: Path, tmp_path: Path
 ) -> None:
-    """A real API server (gunicorn) and a real Celery worker; jobs queued and running, a bar
-    import writing. kill -9 of all of them, restart: no job stays queued or running (the
-    running one is recovered from its lease and runs again), every bar file reads whole,
-    and the account and its jobs are all there."""
+    """A real API server (gunicorn) and a real Celery worker (``celery``; or the server alone,
+    running jobs on one thread: ``embedded``); jobs queued and running, a bar import writing.
+    kill -9 of all of them, restart: no job stays queued or running (the running one is
+    recovered from its lease and runs again, the queued ones are dispatched again), every bar
+    file reads whole, and the account and its jobs are all there."""
     import shutil
 
     from noxfx.data.store import BarStore
@@ -449,14 +451,25 @@ def test_kill_9_of_server_and_worker_loses_nothing(
     store.read("EURUSD", "1h").to_csv(csv)
     port = _free_port()
     env = {**os.environ, "NOX_HOME": str(home), "NOX_DATABASE_URL": database_url,
-           "NOX_REDIS_URL": redis_url, "NOX_SECRET_KEY": SECRET, "NOX_ARGON2_MEMORY_KIB": "1024",
+           "NOX_SECRET_KEY": SECRET, "NOX_ARGON2_MEMORY_KIB": "1024",
            "NOX_ARGON2_TIME_COST": "1", "NOX_ARGON2_PARALLELISM": "1",
            "NOX_RATE_LIMIT_AUTH": "1000/minute", "NOX_LOG_LEVEL": "WARNING",
            "NOX_JOB_LEASE_SECONDS": "2"}  # fmt: skip
+    if mode == "celery":
+        env["NOX_REDIS_URL"] = redis_url
+    else:
+        env["NOX_JOB_THREADS"] = "1"
     serve = f"from noxfx.service.server import serve; serve(port={port}, workers=1, threads=4)"
     work = "from noxfx.service import worker; worker(concurrency=1, pool='solo')"
     log = tmp_path / "stack.log"
-    procs = [_spawn(serve, env, log), _spawn(work, env, log)]
+
+    def stack() -> list[subprocess.Popen[bytes]]:
+        started = [_spawn(serve, env, log)]
+        if mode == "celery":
+            started.append(_spawn(work, env, log))
+        return started
+
+    procs = stack()
     http = _Http(port)
     try:
         _wait(http.up, "the server answers", 60)
@@ -497,7 +510,7 @@ def test_kill_9_of_server_and_worker_loses_nothing(
         status_now = {j.status for j in _job_rows(database_url)}
         assert "running" in status_now or "queued" in status_now, status_now
 
-        procs = [_spawn(serve, env, log), _spawn(work, env, log)]
+        procs = stack()
         _wait(http.up, "the server answers again", 60)
 
         def all_done() -> bool:
