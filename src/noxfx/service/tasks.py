@@ -17,12 +17,13 @@ from typing import TYPE_CHECKING, Any
 from celery import Celery
 from celery.signals import worker_process_init, worker_ready, worker_shutdown
 
-from noxfx.service.jobs import CELERY_QUEUE, CELERY_TASK
+from noxfx.service.app import create_app
+from noxfx.service.jobs import CELERY_QUEUE, CELERY_TASK, Janitor, run_next_job
+from noxfx.service.runtime import runtime
 
 if TYPE_CHECKING:
     from flask import Flask
 
-    from noxfx.service.jobs import Janitor
     from noxfx.service.settings import ServiceSettings
 
 celery_app = Celery("noxfx", set_as_current=False)
@@ -67,8 +68,6 @@ def flask_app() -> Flask:
     """The service app of this worker process (built on first use)."""
     global _app
     if _app is None:
-        from noxfx.service.app import create_app
-
         _app = create_app(_settings)
     return _app
 
@@ -83,9 +82,6 @@ def _forked(**_: Any) -> None:
 @worker_ready.connect
 def _start_janitor(**_: Any) -> None:
     global _janitor
-    from noxfx.service.jobs import Janitor
-    from noxfx.service.runtime import runtime
-
     app = flask_app()
     with app.app_context():
         _janitor = Janitor(app, runtime().jobs)
@@ -101,8 +97,6 @@ def _stop_janitor(**_: Any) -> None:
 def run_job(job_id: str) -> None:
     """Claim and run the fairest queued job (``job_id``: the job whose submission sent this
     dispatch; a hint only)."""
-    from noxfx.service.jobs import run_next_job
-
     with flask_app().app_context():
         run_next_job()
 
