@@ -17,8 +17,10 @@ thread every third of ``job_lease_seconds`` while the job runs. A job whose leas
 its worker (killed, machine gone): :func:`recover_jobs` re-queues it while it has had fewer than
 ``job_max_attempts`` runs and fails it with the reason otherwise; it also re-dispatches queued
 jobs whose dispatch is older than a lease (the message was lost with a process or a broker).
-Every runner runs a :class:`Janitor` doing that every half lease; the Celery worker runs one
-(:mod:`noxfx.service.tasks`). A worker whose lease was taken from it stores nothing.
+The thread runner runs a :class:`Janitor` doing that every half lease, and so does the Celery
+worker (:mod:`noxfx.service.tasks`); a janitor never takes the jobs its own process is running
+(alive by definition, even when a long computation holding the GIL delays their heartbeat).
+A worker whose lease was taken from it stores nothing.
 
 Kinds are registered with :func:`job_kind` next to the service they call; the modules that
 define them are the one explicit list :data:`KIND_MODULES`, imported by :func:`job_kinds`
@@ -39,11 +41,11 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from flask import Flask
 
@@ -244,11 +246,18 @@ def claim_next_job(session: Session, lease_seconds: float) -> tuple[uuid.UUID, s
 
 
 def recover_jobs(
-    session: Session, lease_seconds: float, max_attempts: int, *, now: datetime | None = None
+    session: Session,
+    lease_seconds: float,
+    max_attempts: int,
+    *,
+    now: datetime | None = None,
+    alive: Collection[str] = (),
 ) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
     """Re-queue or fail running jobs whose lease ran out, and pick the queued jobs to dispatch
     again. Returns (jobs to dispatch: re-queued ones and queued ones whose last dispatch is
-    older than a lease; jobs failed). Safe to run in several processes at once."""
+    older than a lease; jobs failed). ``alive``: worker ids known to be running (this
+    process's own: a heartbeat starved by a long computation holding the GIL must not cost a
+    live job its run). Safe to run in several processes at once."""
     from sqlalchemy import and_, or_, select, update
 
     from noxfx.service.db import utcnow
@@ -262,6 +271,8 @@ def recover_jobs(
         and_(Job.lease_expires_at.is_(None),
              or_(Job.started_at.is_(None), Job.started_at < now - lease)),
     )  # fmt: skip
+    if alive:
+        lapsed = and_(lapsed, or_(Job.worker.is_(None), Job.worker.not_in(list(alive))))
     dispatch: list[uuid.UUID] = []
     failed: list[uuid.UUID] = []
     for job_id, attempts, worker in session.execute(
@@ -314,7 +325,8 @@ class Janitor:
         with self._app.app_context():
             try:
                 dispatch, _ = recover_jobs(db.session, settings.job_lease_seconds,
-                                           settings.job_max_attempts)  # fmt: skip
+                                           settings.job_max_attempts,
+                                           alive=_Heartbeat.alive())  # fmt: skip
             finally:
                 db.remove_session()
         for job_id in dispatch:
@@ -335,10 +347,22 @@ class Janitor:
 
 # ---------------------------------------------------------------------------- running
 class _Heartbeat:
-    """Renews the lease of one running job every third of the lease, on its own connection."""
+    """Renews the lease of one running job every third of the lease, on its own connection;
+    :meth:`alive` lists the worker ids of this process's running jobs."""
+
+    _alive: ClassVar[set[str]] = set()
+    _alive_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    @classmethod
+    def alive(cls) -> frozenset[str]:
+        with cls._alive_lock:
+            return frozenset(cls._alive)
 
     def __init__(self, app: Flask, job_id: uuid.UUID, worker: str) -> None:
         from noxfx.service.db import db
+
+        with self._alive_lock:
+            self._alive.add(worker)
 
         self._engine = db.engine(app)
         self._job_id, self._worker = job_id, worker
@@ -370,6 +394,8 @@ class _Heartbeat:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=10)
+        with self._alive_lock:
+            self._alive.discard(self._worker)
 
 
 def _progress_writer(job_id: uuid.UUID, worker: str, min_interval_s: float = 0.5) -> Progress:
