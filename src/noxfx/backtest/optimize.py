@@ -46,6 +46,7 @@ from noxfx.backtest.overfitting import (
     deflated_sharpe_from_returns,
     pbo_from_blocks,
 )
+from noxfx.backtest.parameters import range_count
 from noxfx.backtest.strategy import Params, Strategy
 from noxfx.backtest.sweep import Sweep, evaluate_combinations, trading_days
 from noxfx.errors import InsufficientData, InvalidInput
@@ -108,24 +109,72 @@ def parse_ranges(specs: Sequence[str], strategy: Strategy) -> dict[str, ParamRan
     return space_for(strategy, given)
 
 
-def _values(name: str, text: str, strategy: Strategy) -> list[int | float]:
-    param = strategy.parameters[name]
+def _parse_spec(name: str, text: str) -> tuple[float, float, float] | list[float]:
+    """``lo:hi:step`` as its three numbers, or a comma list (or one number) as its values;
+    nothing is built from a range here."""
     try:
         if ":" in text:
             parts = [float(p) for p in text.split(":")]
-            if len(parts) != 3 or parts[2] <= 0 or parts[0] > parts[1]:
+            if len(parts) != 3:
                 raise ValueError
-            lo, hi, step = parts
-            count = math.floor((hi - lo) / step + 1e-9) + 1
-            raw = [lo + k * step for k in range(count)]
-        else:
-            raw = [float(p) for p in text.split(",") if p.strip()]
+            return parts[0], parts[1], parts[2]
+        return [float(p) for p in text.split(",") if p.strip()]
     except ValueError:
         raise InvalidInput(
             f"--param {name}={text}: write lo:hi:step (e.g. 5:50:5), a,b,c or one number."
         ) from None
-    if not raw:
+
+
+def count_values(name: str, text: str, strategy: Strategy) -> int:
+    """How many values the range text ``text`` (``lo:hi:step``, ``a,b,c`` or ``v``) gives
+    parameter ``name``, by arithmetic: no value is built. Raises :class:`InvalidInput` for an
+    unknown name, a malformed, non-finite or reversed range, bounds outside the parameter's
+    own, or more than :data:`~noxfx.backtest.parameters.MAX_GRID_VALUES` values."""
+    if name not in strategy.parameters:
+        known = ", ".join(strategy.parameters) or "none"
+        raise InvalidInput(f"--param {name}={text}: {strategy.name} has no parameter {name!r} "
+                           f"(parameters: {known}).")  # fmt: skip
+    param = strategy.parameters[name]
+    parsed = _parse_spec(name, text)
+    if isinstance(parsed, tuple):
+        lo, hi, step = parsed
+        if not step > 0 or lo > hi:
+            raise InvalidInput(f"--param {name}={text}: write lo:hi:step with lo <= hi and a "
+                               "positive step (e.g. 5:50:5).")  # fmt: skip
+        count = range_count(lo, hi, step, f"--param {name}={text}")
+        param.validate(round(lo, 10))  # bounds inside the parameter's: every value is
+        param.validate(round(lo + (count - 1) * step, 10))
+        return count
+    if not parsed:
         raise InvalidInput(f"--param {name}={text}: no values.")
+    return len({param.validate(round(v, 10)) for v in parsed})
+
+
+def space_counts(specs: Sequence[str], strategy: Strategy) -> dict[str, int]:
+    """Values per parameter of the space :func:`parse_ranges` would build from ``specs``
+    (declared ranges for parameters not named, 1 for those without a range), counted without
+    building anything; the grid has ``math.prod`` of them combinations."""
+    counts: dict[str, int] = {}
+    for name, param in strategy.parameters.items():
+        counts[name] = param.count() if None not in (param.min, param.max, param.step) else 1
+    for spec in specs:
+        name, sep, text = spec.partition("=")
+        name = name.strip()
+        if not sep or not text.strip():
+            raise InvalidInput(f"--param {spec!r}: write name=lo:hi:step, name=a,b,c or name=v.")
+        counts[name] = count_values(name, text.strip(), strategy)
+    return counts
+
+
+def _values(name: str, text: str, strategy: Strategy) -> list[int | float]:
+    param = strategy.parameters[name]
+    count = count_values(name, text, strategy)  # refuses absurd ranges before building them
+    parsed = _parse_spec(name, text)
+    if isinstance(parsed, tuple):
+        lo, _hi, step = parsed
+        raw = [lo + k * step for k in range(count)]
+    else:
+        raw = parsed
     return [param.validate(round(v, 10)) for v in raw]
 
 
@@ -452,9 +501,11 @@ __all__ = [
     "OptimizationResult",
     "ParamRange",
     "Progress",
+    "count_values",
     "daily_returns",
     "grid_size",
     "optimize",
     "parse_ranges",
+    "space_counts",
     "space_for",
 ]

@@ -32,6 +32,34 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
+#: Most values one parameter's range (min..max by step) may have. A sweep of one parameter
+#: over more values than this is never meant (and would be built in memory before anything
+#: else could refuse it).
+MAX_GRID_VALUES = 1_000_000
+
+
+def range_count(lo: float, hi: float, step: float, name: str = "parameter") -> int:
+    """The number of values ``lo, lo + step, ...`` up to ``hi`` inclusive, by arithmetic.
+
+    Raises :class:`InvalidInput` (naming ``name``) when a bound or the step is not finite, the
+    step is not positive, ``lo > hi``, or the count exceeds :data:`MAX_GRID_VALUES`.
+    """
+    if not (math.isfinite(lo) and math.isfinite(hi) and math.isfinite(step)):
+        raise InvalidInput(f"{name}: the range {lo}:{hi}:{step} must be finite.")
+    if not step > 0:
+        raise InvalidInput(f"{name}: the step must be positive, got {step}.")
+    if lo > hi:
+        raise InvalidInput(f"{name}: min {lo} > max {hi}.")
+    span = (hi - lo) / step  # finite and >= 0, or inf when hi - lo overflows
+    if not math.isfinite(span) or span + 1 > MAX_GRID_VALUES:
+        raise InvalidInput(
+            f"{name}: the range {lo:g}:{hi:g}:{step:g} has "
+            f"{'too many' if not math.isfinite(span) else f'{math.floor(span + 1e-9) + 1:,}'} "
+            f"values (at most {MAX_GRID_VALUES:,} per parameter)."
+        )
+    return math.floor(span + 1e-9) + 1
+
+
 def format_number(value: float) -> str:
     """A parameter value as formula text (``10``, ``2.5``, ``1e-05``)."""
     if _is_int(value) or (isinstance(value, float) and value.is_integer() and abs(value) < 1e15):
@@ -99,13 +127,21 @@ class Parameter:
             return int(number)
         return number
 
-    def grid(self) -> list[int | float]:
-        """Every value from ``min`` to ``max`` (inclusive) by ``step``."""
+    def count(self) -> int:
+        """How many values :meth:`grid` has, computed from (min, max, step) without building
+        them. Raises :class:`InvalidInput` without a range, or for a range that is not finite
+        or has more than :data:`MAX_GRID_VALUES` values."""
         if self.min is None or self.max is None or self.step is None:
             raise InvalidInput(
                 f"parameter {self.name} has no range (min, max, step); give one to sweep it."
             )
-        count = math.floor((self.max - self.min) / self.step + 1e-9) + 1
+        return range_count(float(self.min), float(self.max), float(self.step), self.name)
+
+    def grid(self) -> list[int | float]:
+        """Every value from ``min`` to ``max`` (inclusive) by ``step`` (at most
+        :data:`MAX_GRID_VALUES`: :meth:`count` is checked first)."""
+        count = self.count()
+        assert self.min is not None and self.step is not None  # count() checked them
         values = [self.min + k * self.step for k in range(count)]
         if self.integer:
             return [int(v) for v in values]
@@ -195,10 +231,12 @@ def constraint_holds(
 
 
 __all__ = [
+    "MAX_GRID_VALUES",
     "Parameter",
     "Params",
     "constant_value",
     "constraint_holds",
     "format_number",
     "param_prefix",
+    "range_count",
 ]

@@ -1,8 +1,11 @@
 """Probes and metrics: ``/healthz`` (the process answers), ``/readyz`` (its dependencies
-answer; 503 naming the missing ones), ``/metrics`` (Prometheus). Never rate-limited."""
+answer; 503 naming the missing ones; ``checks.rate_limits`` says where rate limits are counted,
+and when Redis is down that they fell back to per-process memory), ``/metrics``
+(Prometheus). Never rate-limited."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from apiflask import APIBlueprint, Schema
@@ -15,6 +18,7 @@ from noxfx.service.observability import metrics_response
 from noxfx.service.runtime import runtime
 
 bp = APIBlueprint("health", __name__, tag="Operations")
+log = logging.getLogger(__name__)
 
 
 class HealthOut(Schema):
@@ -42,6 +46,24 @@ def _redacted(url: str) -> str:
         return "<unparseable url>"
 
 
+def rate_limit_mode(*, redis_configured: bool, redis_ok: bool) -> str:
+    """Where rate limits are counted, for ``/readyz``; logs a warning when they have fallen
+    back to per-process memory because Redis is unreachable."""
+    from noxfx.service.ratelimit import limiter
+
+    if not redis_configured:
+        return ("memory (per process: with several API processes each limit is multiplied by "
+                "their number; set NOX_REDIS_URL to share them)")  # fmt: skip
+    if redis_ok and not getattr(limiter, "_storage_dead", False):
+        return "redis (shared by every API process)"
+    log.warning(
+        "rate limits fell back to per-process memory (Redis unreachable): every limit is "
+        "multiplied by the number of API processes until Redis is back"
+    )
+    return ("degraded: Redis unreachable, counted per process in memory (each limit is "
+            "multiplied by the number of API processes)")  # fmt: skip
+
+
 @bp.get("/readyz")
 @bp.output(ReadyOut)
 @bp.doc(summary="Readiness: database and Redis reachable", responses=[503])
@@ -65,6 +87,8 @@ def readyz() -> Any:
         except Exception as exc:
             checks["redis"] = f"unreachable: {type(exc).__name__}"
             missing.append(f"redis ({_redacted(rt.settings.redis_url or '')}: {exc})")
+    checks["rate_limits"] = rate_limit_mode(redis_configured=rt.redis is not None,
+                                            redis_ok=checks.get("redis") == "ok")  # fmt: skip
     checks["bar_store"] = "ok" if rt.store.symbols() else "empty (run `noxfx data bootstrap`)"
     if missing:
         return problem(503, "Not ready; unreachable: " + "; ".join(missing) + ".",

@@ -17,6 +17,7 @@ a ``redis://`` URI); :func:`noxfx.service.ratelimit.init_rate_limits` uses it wh
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Any
@@ -68,6 +69,19 @@ return {acquired, tostring(now), 0}
 """
 
 _FRESH_SECONDS = 1.0
+log = logging.getLogger(__name__)
+_last_warning = [0.0]
+
+
+def _warn_fallback(exc: BaseException) -> None:
+    if time.monotonic() - _last_warning[0] < 60:
+        return
+    _last_warning[0] = time.monotonic()
+    log.warning(
+        "rate-limit storage (Redis) unreachable (%s): limits fall back to per-process memory, "
+        "so each is multiplied by the number of API processes until Redis is back",
+        type(exc).__name__,
+    )
 
 
 class OneTripRedisStorage(RedisStorage):
@@ -87,10 +101,18 @@ class OneTripRedisStorage(RedisStorage):
         )
 
     def acquire_entry(self, key: str, limit: int, expiry: int, amount: int = 1) -> bool:
-        """Count ``amount`` requests under ``key`` if the window has room; keep the window."""
+        """Count ``amount`` requests under ``key`` if the window has room; keep the window.
+        A Redis error is logged (once a minute per process: the limiter now counts in memory)
+        and raised, for Flask-Limiter to fall back."""
         full_key = self.prefixed_key(key)
         now = time.time()
-        acquired, oldest, count = self._acquire_and_window([full_key], [now, limit, expiry, amount])
+        try:
+            acquired, oldest, count = self._acquire_and_window(
+                [full_key], [now, limit, expiry, amount]
+            )
+        except Exception as exc:
+            _warn_fallback(exc)
+            raise
         windows: dict[tuple[str, int, int], tuple[float, tuple[float, int]]]
         windows = getattr(self._last, "windows", None) or {}
         if len(windows) > 16:

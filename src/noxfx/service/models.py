@@ -16,7 +16,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from noxfx.service.db import Base, utcnow
@@ -203,8 +203,21 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: Times a worker started the job (a job whose worker died is re-queued while
+    #: ``attempts < job_max_attempts``, then failed).
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: Who runs it (``host:pid:token``) while running; its heartbeat renews the lease.
+    worker: Mapped[str | None] = mapped_column(String(128), default=None)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: A running job whose lease ran out lost its worker (see ``noxfx.service.jobs``).
+    lease_expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: When a runner message for the queued job was last sent (a job queued long after it
+    #: has lost its message and is dispatched again).
+    dispatched_at: Mapped[datetime | None] = mapped_column(default=None)
 
     user: Mapped[User] = relationship(back_populates="jobs")
+
+    __table_args__ = (Index("ix_jobs_status", "status"),)
 
 
 __all__ = [

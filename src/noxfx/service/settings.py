@@ -77,6 +77,22 @@ class ServiceSettings(Settings):
         default="auto", description="auto: Celery when NOX_REDIS_URL is set, else threads."
     )
     job_threads: int = Field(default=2, ge=1, le=64)
+    job_max_active_per_user: int = Field(
+        default=4, ge=1, le=1000,
+        description="Jobs one user may have queued or running at once; more is a 429.",
+    )  # fmt: skip
+    job_params_max_bytes: int = Field(
+        default=65_536, ge=1024, description="Largest job params, bytes of JSON; more is a 413."
+    )
+    job_lease_seconds: float = Field(
+        default=60.0, gt=0, le=3600,
+        description="A running job's lease: renewed by its worker's heartbeat (every third of "
+        "it); a job whose lease ran out lost its worker and is re-queued or failed.",
+    )  # fmt: skip
+    job_max_attempts: int = Field(
+        default=2, ge=1, le=10,
+        description="Runs a job gets when its workers die (2: re-queued once, then failed).",
+    )  # fmt: skip
 
     smtp_host: str | None = None
     smtp_port: int = 587

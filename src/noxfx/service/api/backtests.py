@@ -24,6 +24,6 @@ RATE_LIMIT = "trading"
 @bp.input(BacktestIn, arg_name="body")
 @bp.output(JobOut, status_code=202)
 @bp.doc(summary="Backtest a strategy (a job: poll GET /jobs/{id} for progress and result)",
-        responses=[403, 404, 422])  # fmt: skip
+        responses=[403, 404, 413, 422, 429, 503])  # fmt: skip
 def submit(body: dict[str, Any]) -> tuple[Job, int, dict[str, str]]:
     return accepted(jobs.submit(current_user(), "backtest", body))

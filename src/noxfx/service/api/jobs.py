@@ -23,7 +23,7 @@ _OWN = roles_with("jobs:own")
 @bp.auth_required(token_auth, roles=_OWN)
 @bp.input(JobIn, arg_name="body")
 @bp.output(JobOut, status_code=202)
-@bp.doc(summary="Submit a job", responses=[403, 404])
+@bp.doc(summary="Submit a job", responses=[403, 404, 413, 422, 429, 503])
 def submit(body: dict[str, Any]) -> tuple[Job, int, dict[str, str]]:
     return accepted(jobs.submit(current_user(), body["kind"], body["params"]))
 

@@ -24,6 +24,7 @@ RATE_LIMIT = "trading"
 @bp.input(OptimizationIn, arg_name="body")
 @bp.output(JobOut, status_code=202)
 @bp.doc(summary="Optimise a strategy's parameters (a job: the result has the trials, the "
-        "Deflated Sharpe Ratio of the winner and PBO)", responses=[403, 404, 422])  # fmt: skip
+        "Deflated Sharpe Ratio of the winner and PBO)",
+        responses=[403, 404, 413, 422, 429, 503])  # fmt: skip
 def submit(body: dict[str, Any]) -> tuple[Job, int, dict[str, str]]:
     return accepted(jobs.submit(current_user(), "optimize", body))

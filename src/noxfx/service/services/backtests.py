@@ -8,6 +8,7 @@ are checked when submitted (schema, strategy, parameter names, grid size), so ba
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from marshmallow import Schema
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
 
 #: Largest grid (or trial count) an API optimisation may run: the service is shared.
 MAX_COMBINATIONS = 5_000
+#: Most values one parameter may take in an API search (random and optuna draw from them).
+MAX_VALUES_PER_PARAMETER = 50_000
 
 
 def _load(schema: Schema, params: dict[str, Any]) -> dict[str, Any]:
@@ -89,14 +92,21 @@ def validate_backtest(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def validate_optimization(params: dict[str, Any]) -> dict[str, Any]:
-    from noxfx.backtest.optimize import grid_size, parse_ranges, space_for
+    """Check an optimisation request; the search space is counted (per parameter and, for a
+    grid, in combinations) by arithmetic and refused before any value of it is built."""
+    from noxfx.backtest.optimize import space_counts
 
     loaded = _load(OptimizationIn(), params)
     strategy = _strategy(loaded)
-    space = space_for(strategy)
-    space.update(parse_ranges(_ranges(loaded), strategy))
+    counts = space_counts(_ranges(loaded), strategy)  # InvalidInput (422) for absurd ranges
+    widest = max(counts, key=counts.__getitem__, default=None)
+    if widest is not None and counts[widest] > MAX_VALUES_PER_PARAMETER:
+        raise InvalidInput(
+            f"Parameter {widest} takes {counts[widest]:,} values; the API sweeps at most "
+            f"{MAX_VALUES_PER_PARAMETER:,} per parameter (narrow its range or widen its step)."
+        )
     if loaded["method"] == "grid":
-        size = grid_size({k: space[k] for k in strategy.parameters if k in space})
+        size = math.prod(counts.values())
         if size > MAX_COMBINATIONS:
             raise InvalidInput(
                 f"The grid has {size:,} combinations; the API runs at most "
@@ -157,6 +167,7 @@ def run_optimization(params: dict[str, Any], progress: Progress) -> dict[str, An
 
 __all__ = [
     "MAX_COMBINATIONS",
+    "MAX_VALUES_PER_PARAMETER",
     "run_backtest",
     "run_optimization",
     "validate_backtest",
