@@ -122,10 +122,10 @@ def test_a_real_path_fires_once_and_the_outbox_delivers_signed(
     _, tokens = new_user(client)
     auth = bearer(tokens["access_token"])
     closes = eurusd_m1["close"].iloc[:3000]
-    level = round(float(closes.iloc[0]) + 0.0020, 4)
-    assert closes.max() > level  # the real path goes through it
+    level = round(float(closes.iloc[0]) - 0.0040, 4)
+    assert closes.min() < level  # the real path (early January 2017) falls through it
     body = _alert(client, auth, condition={"type": "price_cross", "level": level,
-                                           "direction": "up", "price": "bid"},
+                                           "direction": "down", "price": "bid"},
                   channels=["socket", "webhook"], webhook_url=receiver.url).get_json()  # fmt: skip
     emitter = Recording()
     receiver.status = 500  # the receiver is down at first
@@ -136,10 +136,9 @@ def test_a_real_path_fires_once_and_the_outbox_delivers_signed(
         firings = client.get(f"/api/v1/alerts/{body['id']}/firings", headers=auth).get_json()
         assert len(firings) == 1
         payload = firings[0]["payload"]
-        crossed = closes[closes >= level].index[0]
-        assert (
-            payload["quote_time"] == pd.Timestamp(crossed).isoformat() and payload["price"] >= level
-        )
+        crossed = closes[closes <= level].index[0]
+        assert payload["quote_time"] == pd.Timestamp(crossed).isoformat()
+        assert payload["price"] <= level and payload["direction"] == "down"
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and not emitter.events:
             time.sleep(0.05)

@@ -32,7 +32,8 @@ _OWN = roles_with("plans:own")
         responses=[404, 422])  # fmt: skip
 def create(body: dict[str, Any]) -> dict[str, Any]:
     alert, secret = alerts.create_alert(current_user(), body)
-    return {**AlertOut().dump(alert), "webhook_secret": secret}
+    fields = AlertOut().fields
+    return {**{name: getattr(alert, name) for name in fields}, "webhook_secret": secret}
 
 
 @bp.get("")
