@@ -11,8 +11,7 @@ import pytest
 
 from noxfx.backtest.optimize import count_values, parse_ranges, space_counts, space_for
 from noxfx.backtest.parameters import MAX_GRID_VALUES, Parameter, range_count
-from noxfx.backtest.strategy import load_strategy
-from noxfx.backtest.strategy_spec import strategy_from_dict
+from noxfx.backtest.strategy_spec import load_strategy, strategy_from_dict
 from noxfx.errors import InvalidInput
 
 

@@ -195,7 +195,6 @@ def test_end_to_end_on_the_embedded_replay(receiver: Receiver, tmp_path: Any) ->
     server = Server(home, NOX_WEBHOOK_ALLOW_PRIVATE="1", NOX_STREAM_SYMBOLS="EURUSD")
     try:
         access = server.token()[0]
-        auth = {"Authorization": f"Bearer {access}"}
         alerts: list[dict[str, Any]] = []
         sio = socketio.Client(reconnection=False)
         sio.on("alert", alerts.append)
@@ -209,20 +208,28 @@ def test_end_to_end_on_the_embedded_replay(receiver: Receiver, tmp_path: Any) ->
             quote = quote if quote["source"].startswith("live") else None
         assert quote is not None
         level = round(quote["mid"] + 0.0003, 5)
-        made = requests.post(server.url + "/api/v1/alerts", headers=auth, json={
-            "symbol": "EURUSD", "condition": {"type": "price_cross", "level": level,
-                                              "direction": "either"},
-            "channels": ["socket", "webhook"], "webhook_url": receiver.url})  # fmt: skip
-        assert made.status_code == 201, made.text
-        alert = made.json()
+        # made with the CLI, as a trader would (`noxfx alerts add`)
+        made = subprocess.run(
+            [sys.executable, "-m", "noxfx", "alerts", "add", "EURUSD", "--price-cross",
+             str(level), "--webhook", receiver.url, "--api", server.url, "--json"],
+            env={**_env(home), "NOX_API_TOKEN": access}, capture_output=True, text=True,
+            timeout=60,
+        )  # fmt: skip
+        assert made.returncode == 0, made.stderr
+        alert = json.loads(made.stdout)
         while time.monotonic() < deadline and not (alerts and receiver.posts):
             time.sleep(0.1)
         time.sleep(1.0)  # anything duplicated would arrive by now
         assert len(alerts) == 1 and alerts[0]["alert_id"] == alert["id"]
         assert len(receiver.posts) == 1 and verify(alert["webhook_secret"], receiver.posts[0][1],
                                                    receiver.posts[0][0])  # fmt: skip
-        firings = requests.get(f"{server.url}/api/v1/alerts/{alert['id']}/firings",
-                               headers=auth).json()  # fmt: skip
+        history = subprocess.run(
+            [sys.executable, "-m", "noxfx", "alerts", "history", alert["id"], "--api",
+             server.url, "--json"], env={**_env(home), "NOX_API_TOKEN": access},
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert history.returncode == 0, history.stderr
+        firings = json.loads(history.stdout)
         assert len(firings) == 1
         assert {d["channel"]: d["state"] for d in firings[0]["deliveries"]} == {
             "socket": "sent", "webhook": "sent"}  # fmt: skip

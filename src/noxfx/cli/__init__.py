@@ -14,6 +14,7 @@ import sys
 import typer
 
 from noxfx import __version__
+from noxfx.cli import alerts as alerts_cli
 from noxfx.cli import analysis as analysis_cli
 from noxfx.cli import backtest as backtest_cli
 from noxfx.cli import data as data_cli
@@ -64,6 +65,7 @@ app.add_typer(indicators_cli.app, name="indicators")
 app.add_typer(risk_cli.app, name="risk")
 app.add_typer(formula_cli.app, name="formula")
 app.add_typer(ml_cli.app, name="ml")
+app.add_typer(alerts_cli.app, name="alerts")
 
 
 def _debug() -> bool:
