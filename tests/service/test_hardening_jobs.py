@@ -31,6 +31,7 @@ from tests.service.conftest import (
     SECRET,
     assert_problem,
     bearer,
+    login,
     new_user,
     wait_for_job,
 )
@@ -39,10 +40,10 @@ from tests.service.conftest import (
 def _analyst(app: Any, client: Any) -> dict[str, str]:
     from noxfx.service.services.admin import set_role
 
-    email, tokens = new_user(client)
+    email, _ = new_user(client)
     with app.app_context():
         set_role(email, "analyst")
-    return bearer(tokens["access_token"])
+    return bearer(login(client, email)["access_token"])  # a role change voids earlier tokens
 
 
 RUN = {"strategy": "sma_cross", "symbol": "EURUSD", "timeframe": "1h",

@@ -12,6 +12,8 @@ Wire contract (the specification's events):
   time of the last bar the client has) the closed bars it missed are sent first, then live ones,
   with no gap and no duplicate. Acknowledged with ``{ok, symbol, timeframe, resumed, quote}``
   or ``{ok: false, error}``. At most ``ws_max_subscriptions`` per connection.
+* a client whose outgoing queue passes ``ws_max_queue`` packets gets ``slow_consumer`` and is
+  disconnected (it reconnects with ``since``), so it cannot hold back the others.
 * ``unsubscribe`` ``{symbol, timeframe}``.
 
 Where the events come from: every API process subscribes to the stream's bus
@@ -44,6 +46,9 @@ if TYPE_CHECKING:
     from noxfx.stream.bus import Bus, Subscription
 
 log = logging.getLogger(__name__)
+
+#: Bus messages between two checks of the clients' queues.
+_QUEUE_CHECK_EVERY = 200
 
 #: ``app.extensions`` key of the process's :class:`Realtime`.
 EXTENSION_KEY = "nox_realtime"
@@ -122,6 +127,30 @@ class Realtime:
         with self.state.lock:
             for event, data, room in self.state.apply(message):
                 self.sio.emit(event, data, room=room, ignore_queue=True)
+        if self.state.messages % _QUEUE_CHECK_EVERY == 0:
+            self.drop_slow_clients()
+
+    def queued(self, sid: str) -> int:
+        """Packets waiting to be written to client ``sid`` (its engine.io queue)."""
+        eio_sid = self.sio.manager.eio_sid_from_sid(sid, "/")
+        sock = self.sio.eio.sockets.get(eio_sid) if eio_sid else None
+        return int(sock.queue.qsize()) if sock is not None else 0
+
+    def drop_slow_clients(self) -> list[str]:
+        """Disconnect clients whose queue holds more than ``ws_max_queue`` packets (they are
+        told with ``slow_consumer`` first), so a slow client cannot grow memory without bound
+        nor hold back the others; they reconnect with ``since`` and resume."""
+        limit = self.settings.ws_max_queue
+        with self._sessions_lock:
+            sids = list(self._sessions)
+        dropped = [sid for sid in sids if self.queued(sid) > limit]
+        for sid in dropped:
+            log.warning("realtime: dropping slow client %s (%d packets queued)", sid,
+                        self.queued(sid))  # fmt: skip
+            self.sio.emit("slow_consumer", {"queued": self.queued(sid), "limit": limit}, to=sid,
+                          ignore_queue=True)  # fmt: skip
+            self.sio.disconnect(sid, ignore_queue=True)
+        return dropped
 
     # ------------------------------------------------------------------ handlers
     def _register(self) -> None:

@@ -118,6 +118,9 @@ class ServiceSettings(Settings):
     ws_resume_max_bars: int = Field(
         default=5000, ge=1, description="Closed bars kept per symbol and timeframe for resumes."
     )
+    ws_max_queue: int = Field(
+        default=2000, ge=10, description="Packets queued for one client before it is dropped."
+    )
     ws_auth_check_seconds: float = Field(
         default=30.0, gt=0, description="How often live connections' tokens are re-checked."
     )
