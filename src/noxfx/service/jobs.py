@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from flask import Flask
 
 from noxfx.errors import NoxError
+from noxfx.service.celery_app import CELERY_QUEUE, CELERY_TASK
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -59,8 +60,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 Progress = Callable[[float], None]
 JobFunction = Callable[[dict[str, Any], Progress], dict[str, Any]]
-CELERY_TASK = "noxfx.run_job"
-CELERY_QUEUE = "nox"
 
 #: The modules that define the service's job kinds (with :func:`job_kind`).
 KIND_MODULES = (
@@ -178,7 +177,7 @@ class CeleryRunner:
     name = "celery"
 
     def __init__(self, redis_url: str) -> None:
-        from noxfx.service.tasks import celery_app, configure_celery
+        from noxfx.service.celery_app import celery_app, configure_celery
 
         configure_celery(redis_url)
         self._celery = celery_app

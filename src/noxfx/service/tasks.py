@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from celery import Celery
 from celery.signals import worker_process_init, worker_ready, worker_shutdown
 
 from noxfx.service.app import create_app
-from noxfx.service.jobs import CELERY_QUEUE, CELERY_TASK, Janitor, run_next_job
+from noxfx.service.celery_app import celery_app, configure_celery
+from noxfx.service.jobs import CELERY_TASK, Janitor, run_next_job
 from noxfx.service.runtime import runtime
 
 if TYPE_CHECKING:
@@ -26,36 +26,9 @@ if TYPE_CHECKING:
 
     from noxfx.service.settings import ServiceSettings
 
-celery_app = Celery("noxfx", set_as_current=False)
-celery_app.conf.update(
-    task_ignore_result=True,
-    task_acks_late=True,
-    task_reject_on_worker_lost=True,
-    worker_prefetch_multiplier=1,
-    task_default_queue=CELERY_QUEUE,
-    broker_connection_retry_on_startup=True,
-    broker_connection_timeout=2,  # a dead broker fails a submission in seconds (503)
-    broker_transport_options={"socket_connect_timeout": 2},
-    worker_hijack_root_logger=False,
-)
 _app: Flask | None = None
 _settings: ServiceSettings | None = None
 _janitor: Janitor | None = None
-
-
-def configure_celery(redis_url: str) -> Celery:
-    """Point the Celery app at the Redis broker (dropping connections to another one: the
-    Celery app is module level, and its pools would keep sending to the old broker)."""
-    if celery_app.conf.broker_url != redis_url:
-        pool = celery_app._pool
-        if pool is not None:
-            pool.force_close_all()
-        celery_app._pool = None
-        amqp = celery_app.__dict__.get("amqp")
-        if amqp is not None:
-            amqp._producer_pool = None
-    celery_app.conf.broker_url = redis_url
-    return celery_app
 
 
 def use_settings(settings: ServiceSettings) -> None:

@@ -27,6 +27,7 @@ from noxfx.service.runtime import runtime
 from noxfx.service.security.tokens import MfaClaims, TokenError, hash_token, new_opaque_token
 from noxfx.service.services import audit, lockout
 from noxfx.service.services.mfa import check_second_factor
+from noxfx.service.services.revocation import revoke_all_sessions, revoke_family
 
 _BAD_LOGIN = "Invalid e-mail or password."
 
@@ -222,28 +223,6 @@ def _reuse(row: RefreshToken) -> None:
         "This refresh token was already used. Every session of this login has been revoked "
         "as a precaution; log in again."
     )
-
-
-def revoke_family(family_id: uuid.UUID, reason: str) -> int:
-    """Revoke every token of one login session (caller commits). Returns rows changed."""
-    result = db.session.execute(
-        update(RefreshToken)
-        .where(RefreshToken.family_id == family_id)
-        .where(RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=utcnow(), revoked_reason=reason)
-    )
-    return int(result.rowcount)  # type: ignore[attr-defined]
-
-
-def revoke_all_sessions(user: User, reason: str) -> None:
-    """Revoke every session of ``user`` and invalidate its access tokens (caller commits)."""
-    db.session.execute(
-        update(RefreshToken)
-        .where(RefreshToken.user_id == user.id)
-        .where(RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=utcnow(), revoked_reason=reason)
-    )
-    user.token_version += 1
 
 
 @event.listens_for(User.role, "set", active_history=True)

@@ -23,6 +23,7 @@ from noxfx.service.security.mfa import (
     provisioning_uri,
 )
 from noxfx.service.services import audit
+from noxfx.service.services.revocation import revoke_all_sessions
 
 
 def _require_password(user: User, password: str) -> None:
@@ -61,8 +62,6 @@ def activate(user: User, code: str) -> list[str]:
         raise AuthenticationFailed("The authentication code is wrong; check the device clock.")
     user.mfa_enabled_at = utcnow()
     codes = _replace_recovery_codes(user)
-    from noxfx.service.services.auth import revoke_all_sessions  # (circular at import time)
-
     # sessions (and tokens) opened with the password alone must not outlive the switch to MFA
     revoke_all_sessions(user, "mfa_enabled")
     audit.record("mfa_enabled", user.id)
