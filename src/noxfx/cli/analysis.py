@@ -72,8 +72,8 @@ def _print_report(r: dict[str, Any]) -> None:
                                      f"({rating['all']:+.2f}; "
                                      f"MA {rating['ma']:+.2f}, osc {rating['oscillators']:+.2f})"},
         {"field": "trend", "value": _trend_text(r["trend"])},
-        {"field": "confluence", "value": f"{conf['recommendation']} score={conf['score']}, "
-                                         f"agreement={conf['agreement']}"},
+        {"field": "confluence", "value": f"{conf['recommendation']} score={_num(conf['score'])}, "
+                                         f"agreement={_num(conf['agreement'])}"},
     ]  # fmt: skip
     print_table(head, title=f"{r['symbol']} {r['timeframe']} analysis")
     ind = [{"indicator": k, "value": v} for k, v in r["indicators"].items()]
@@ -93,6 +93,10 @@ def _print_report(r: dict[str, Any]) -> None:
         print_table(r["chart_patterns"], title="Chart patterns", columns=cols)
     if r["candles"]:
         print_table(r["candles"], title="Recent candlestick patterns")
+
+
+def _num(x: Any) -> str:
+    return "-" if x is None else f"{x:.3f}"
 
 
 def _trend_text(t: dict[str, Any]) -> str:

@@ -125,17 +125,25 @@ def _swap_words(d: dict[str, Any]) -> str:
 
 
 def print_plan(d: dict[str, Any]) -> None:
-    """A plan as tables for people."""
+    """A plan as tables for people (prices at the instrument's precision)."""
+    from noxfx.instruments import get_instrument
+
+    digits = get_instrument(d["symbol"]).precision
+
+    def px(value: float) -> str:
+        return f"{value:.{digits}f}"
+
     prob = d["probability"]
     head = [
         ("direction", d["direction"] if d["direction"] != "NO_TRADE"
          else f"NO_TRADE (considered {d['considered_direction']})"),
         ("as of (UTC)", d["as_of"]),
-        ("quote bid/ask", f"{d['quote']['bid']} / {d['quote']['ask']} "
+        ("quote bid/ask", f"{px(d['quote']['bid'])} / {px(d['quote']['ask'])} "
                           f"(spread {d['quote']['spread_pips']} pips)"),
-        ("entry", f"{d['entry']['type']} {d['entry']['price']} until {d['entry']['valid_until']}"),
-        ("stop", f"{d['stop']['price']} ({d['stop']['pips']} pips; {d['stop']['basis']})"),
-        *[(f"TP{i + 1}", f"{t['price']} ({t['pips']} pips, {t['r_multiple']:g}R, close "
+        ("entry", f"{d['entry']['type']} {px(d['entry']['price'])} until "
+                  f"{d['entry']['valid_until']}"),
+        ("stop", f"{px(d['stop']['price'])} ({d['stop']['pips']} pips; {d['stop']['basis']})"),
+        *[(f"TP{i + 1}", f"{px(t['price'])} ({t['pips']} pips, {t['r_multiple']:g}R, close "
                          f"{t['close_fraction']:.0%})") for i, t in enumerate(d["targets"])],
         ("size", f"{d['position']['lots']} lots, risk {d['position']['risk_amount']:.2f} "
                  f"{d['account_currency']} ({d['position']['risk_pct']:.2f} %)"),
