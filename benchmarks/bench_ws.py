@@ -66,11 +66,12 @@ def _rss_mb(pid: int) -> float:
 
 
 # ---------------------------------------------------------------------------- servers
-def _start_nox(home: Path, prefix: str, threads: int) -> tuple[subprocess.Popen[bytes], str]:
+def _start_nox(home: Path, prefix: str, threads: int,
+               worker: str) -> tuple[subprocess.Popen[bytes], str]:  # fmt: skip
     port = _port()
     env = {**os.environ, "NOX_HOME": str(home), "NOX_REDIS_URL": REDIS,
            "NOX_STREAM_PREFIX": prefix, "NOX_LOG_LEVEL": "WARNING",
-           "NOX_WS_MAX_CONNECTIONS_PER_USER": "100000"}  # fmt: skip
+           "NOX_WS_MAX_CONNECTIONS_PER_USER": "100000", "NOX_WEB_WORKER": worker}  # fmt: skip
     proc = subprocess.Popen([sys.executable, "-m", "noxfx", "serve", "--workers", "1",
                              "--threads", str(threads), "--port", str(port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
@@ -272,6 +273,11 @@ def main() -> None:
     ap.add_argument("--symbols", type=int, default=28)
     ap.add_argument("--rate", type=float, default=10.0, help="quotes per second per symbol")
     ap.add_argument("--seconds", type=float, default=20.0)
+    ap.add_argument(
+        "--workers",
+        default="gevent,gthread",
+        help="gunicorn worker classes to measure (NOX_WEB_WORKER)",
+    )
     args = ap.parse_args()
     import redis
 
@@ -281,19 +287,22 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         threads = args.clients // args.processes + 64
-        servers = [_start_nox(home, prefix, threads) for _ in range(args.processes)]
-        try:
-            body = {"email": "bench@example.com", "password": PASSWORD}
-            requests.post(servers[0][1] + "/api/v1/auth/register", json=body, timeout=30)
-            token = requests.post(servers[0][1] + "/api/v1/auth/login", json=body,
-                                  timeout=30).json()["access_token"]  # fmt: skip
-            rows.append(("NOX Socket.IO (gunicorn gthread, Redis)",
-                         _run_load("nox", [u for _, u in servers], token, args, prefix,
-                                   [p.pid for p, _ in servers])))  # fmt: skip
-            print(rows[-1], flush=True)
-        finally:
-            for p, _ in servers:
-                p.terminate()
+        for worker in args.workers.split(","):
+            servers = [_start_nox(home, prefix, threads, worker) for _ in range(args.processes)]
+            try:
+                body = {"email": "bench@example.com", "password": PASSWORD}
+                requests.post(servers[0][1] + "/api/v1/auth/register", json=body, timeout=30)
+                token = requests.post(servers[0][1] + "/api/v1/auth/login", json=body,
+                                      timeout=30).json()["access_token"]  # fmt: skip
+                rows.append((f"NOX Socket.IO (gunicorn {worker}, Redis)",
+                             _run_load("nox", [u for _, u in servers], token, args, prefix,
+                                       [p.pid for p, _ in servers])))  # fmt: skip
+                print(rows[-1], flush=True)
+            finally:
+                for p, _ in servers:
+                    p.terminate()
+                for p, _ in servers:
+                    p.wait(30)
         from noxfx.stream.bus import market_channel
 
         peers = [_start_peer(market_channel(prefix)) for _ in range(args.processes)]

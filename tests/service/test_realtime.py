@@ -237,3 +237,20 @@ def test_server_mode_one_stream_reaches_clients_on_two_api_processes(
         stream.wait(10)
         for server in servers:
             server.stop()
+
+
+def test_the_gevent_worker_serves_the_same_events(home: Path) -> None:
+    """NOX_WEB_WORKER=gevent (one greenlet per websocket): refusal and live events as above."""
+    server = Server(home, NOX_WEB_WORKER="gevent")
+    try:
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            Recorder(server.url, "not-a-token")
+        client = Recorder(server.url, server.token()[0])
+        assert client.client.call("subscribe", {"symbol": "EURUSD", "timeframe": "1h"},
+                                  timeout=10)["ok"]  # fmt: skip
+        client.wait_for(lambda: len(client.of("bar_closed")) >= 2, "2 closed bars")
+        times = [q["time"] for q in client.of("market_update")]
+        assert times and times == sorted(times)
+        client.client.disconnect()
+    finally:
+        server.stop()

@@ -23,8 +23,10 @@ runs in this process on an in-process bus). Other processes (alerts, workers) re
 through the ``socketio.RedisManager`` message queue (:class:`noxfx.stream.emitters.RedisEmitter`).
 
 Serving: ``socketio.WSGIApp`` in front of the Flask app (:func:`create_wsgi`), under gunicorn's
-threaded worker (one thread per websocket); clients connect websocket-first. Several gunicorn
-workers on one port need websocket-only clients (long polling needs sticky sessions).
+threaded worker (one thread per websocket) or, with ``NOX_WEB_WORKER=gevent``, its gevent
+worker (one greenlet per websocket, simple-websocket; python-socketio's gevent mode); clients
+connect websocket-first. Several gunicorn workers on one port need websocket-only clients (long
+polling needs sticky sessions).
 """
 
 from __future__ import annotations
@@ -81,8 +83,10 @@ class Realtime:
             if settings.redis_url
             else None
         )
+        # gevent worker: greenlets (gunicorn patched the standard library before loading us)
+        mode = "gevent" if settings.web_worker == "gevent" else "threading"
         self.sio = socketio.Server(
-            async_mode="threading", client_manager=manager, cors_allowed_origins="*",
+            async_mode=mode, client_manager=manager, cors_allowed_origins="*",
             logger=False, engineio_logger=False, max_http_buffer_size=64 * 1024,
         )  # fmt: skip
         self.state = LiveState(max_bars=settings.ws_resume_max_bars)

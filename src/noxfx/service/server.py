@@ -66,7 +66,8 @@ def serve(
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="nox-prom-")
     _Gunicorn(settings, {
         "bind": f"{host}:{port}", "workers": n_workers, "threads": threads,
-        "worker_class": "gthread", "timeout": 60, "graceful_timeout": 20, "keepalive": 5,
+        "worker_class": settings.web_worker, "worker_connections": 10_000, "timeout": 60,
+        "graceful_timeout": 20, "keepalive": 5,
         "accesslog": None, "errorlog": "-", "logconfig_dict": _GUNICORN_LOGGING,
         "child_exit": _child_exit, "proc_name": "noxfx-api",
     }).run()  # fmt: skip

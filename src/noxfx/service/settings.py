@@ -109,6 +109,11 @@ class ServiceSettings(Settings):
     log_json: bool = True
     paper_balance: float = Field(default=10_000.0, gt=0, description="Paper account start.")
     # Socket.IO and the live feed (noxfx.service.realtime)
+    web_worker: Literal["gthread", "gevent"] = Field(
+        default="gthread",
+        description="gunicorn worker: gthread (one thread per websocket) or gevent (one "
+        "greenlet per websocket: thousands of live clients per process).",
+    )
     stream_embedded: Literal["auto", "on", "off"] = Field(
         default="auto",
         description="Run the replay stream inside the API process: auto = when no Redis.",
