@@ -100,3 +100,32 @@ def test_bad_runs_are_refused_at_submission(market_app: Any) -> None:
     none = assert_problem(client.post("/api/v1/backtests", json={**RUN, "symbol": "EURCHF"},
                                       headers=auth), 404)  # fmt: skip
     assert "noxfx data" in none["detail"]
+
+
+def test_a_cross_backtests_through_the_api_with_the_conversion_from_the_store(
+    market_app: Any,
+) -> None:
+    """USDJPY on a EUR account: JPY -> USD -> EUR from the stored USDJPY and EURUSD bars, the
+    same run as the library's with workflows.with_conversion (issue 13)."""
+    from noxfx.workflows import with_conversion
+
+    client = market_app.test_client()
+    auth = _analyst(market_app, client)
+    body = {**RUN, "symbol": "USDJPY", "timeframe": "4h", "account_currency": "EUR",
+            "params": {"fast": 10, "slow": 40}, "swap_long": -2.0, "swap_short": -2.0}  # fmt: skip
+    r = client.post("/api/v1/backtests", json=body, headers=auth)
+    assert r.status_code == 202, r.data[:400]
+    job = wait_for_job(client, r.get_json()["id"], auth)
+    assert job["status"] == "succeeded", job["error"]
+    result = job["result"]
+    assert result["costs"]["conversion"].startswith("JPY->EUR from stored pairs")
+    store = market_app.extensions["nox"].store
+    bars = with_conversion(store, store.read("USDJPY", "4h", "2019-01-01", "2019-12-31"),
+                           "USDJPY", "EUR", "4h")  # fmt: skip
+    config = make_config("USDJPY", commission_per_lot=3.5, account_currency="EUR",
+                         swap_long=-2.0, swap_short=-2.0)  # fmt: skip
+    expected, _ = backtest_document(load_strategy("sma_cross"), bars, {"fast": 10, "slow": 40},
+                                    config, "4h")  # fmt: skip
+    assert result["metrics"]["trades"] == expected["metrics"]["trades"] > 0
+    assert result["metrics"]["net_profit"] == expected["metrics"]["net_profit"]
+    assert result["metrics"]["swap"] < 0
