@@ -188,9 +188,26 @@ def _problem_response(description: str) -> dict[str, Any]:
         "schema": _PROBLEM_REF}}}  # fmt: skip
 
 
+#: What the request guard (noxfx.service.request_guard) refuses in any string: NUL.
+_NO_NUL = "^[^\\u0000]*$"
+
+
+def _strings_without_nul(node: Any) -> None:
+    """Every plain string in a schema says what the guard enforces (no NUL character)."""
+    if isinstance(node, dict):
+        if node.get("type") == "string" and not ({"enum", "format", "pattern"} & node.keys()):
+            node["pattern"] = _NO_NUL
+        for value in node.values():
+            _strings_without_nul(value)
+    elif isinstance(node, list):
+        for value in node:
+            _strings_without_nul(value)
+
+
 def _problem_json_in_spec(spec: Any) -> Any:
     """Error responses are application/problem+json; every API operation documents 429 and a
-    default problem response; symbol path parameters carry their length limit."""
+    default problem response; symbol path parameters carry their length limit; request bodies
+    are required."""
     for path, operations in spec.get("paths", {}).items():
         for method, operation in operations.items():
             if method not in _HTTP_METHODS:
@@ -199,6 +216,8 @@ def _problem_json_in_spec(spec: Any) -> Any:
                 if param.get("in") == "path" and param.get("name") == "symbol":
                     # the route converter is string(maxlength=40); document it
                     param.setdefault("schema", {}).update(minLength=1, maxLength=40)
+            if "requestBody" in operation:  # a request without its JSON body is a 422: say so
+                operation["requestBody"]["required"] = True
             responses = operation.setdefault("responses", {})
             for code, response in responses.items():
                 if code == "default" or int(code) >= 400:
@@ -208,7 +227,40 @@ def _problem_json_in_spec(spec: Any) -> Any:
             if path.startswith("/api/"):
                 responses.setdefault("429", _problem_response("Rate limit exceeded"))
             responses.setdefault("default", _problem_response("Error (RFC 9457 problem)"))
+    _request_strings_without_nul(spec)
     return spec
+
+
+def _request_strings_without_nul(spec: Any) -> None:
+    """The no-NUL pattern on request schemas only (responses may echo what was refused)."""
+    schemas = spec.get("components", {}).get("schemas", {})
+    inputs: list[Any] = []
+    for operations in spec.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method in _HTTP_METHODS:
+                inputs += [operation.get("parameters", []), operation.get("requestBody", {})]
+    for name in _referenced(inputs, schemas):
+        _strings_without_nul(schemas[name])
+    _strings_without_nul(inputs)
+
+
+def _referenced(nodes: Any, schemas: dict[str, Any]) -> set[str]:
+    """Names of the component schemas ``nodes`` reference, transitively."""
+    found: set[str] = set()
+    todo = [nodes]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+                name = ref.rsplit("/", 1)[-1]
+                if name not in found and name in schemas:
+                    found.add(name)
+                    todo.append(schemas[name])
+            todo.extend(node.values())
+        elif isinstance(node, list):
+            todo.extend(node)
+    return found
 
 
 _DESCRIPTION = """NOX: forex market analysis and trading plans.

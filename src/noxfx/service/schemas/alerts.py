@@ -9,7 +9,7 @@ from apiflask.validators import Length, OneOf, Range
 
 class PriceCrossIn(Schema):
     type = String(required=True, validate=OneOf(["price_cross"]))
-    level = Float(required=True, validate=Range(min=0, min_inclusive=False, max=1e7))
+    level = Float(required=True, validate=Range(min=1e-6, max=1e7))
     direction = String(load_default="either", validate=OneOf(["up", "down", "either"]))
     price = String(load_default="mid", validate=OneOf(["bid", "ask", "mid"]))
 
