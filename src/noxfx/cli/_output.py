@@ -13,12 +13,9 @@ precision); ``--json`` keeps full precision.
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 from collections.abc import Sequence
-from datetime import date, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -26,36 +23,11 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 
-def _default(obj: Any) -> Any:
-    if isinstance(obj, datetime | date):
-        return obj.isoformat()
-    if isinstance(obj, Path):
-        return str(obj)
-    if hasattr(obj, "isoformat"):  # pandas Timestamp
-        return obj.isoformat()
-    if hasattr(obj, "item"):  # numpy scalar
-        return _clean(obj.item())
-    if hasattr(obj, "as_dict"):
-        return obj.as_dict()
-    if hasattr(obj, "model_dump"):
-        return obj.model_dump(mode="json")
-    return str(obj)
-
-
-def _clean(obj: Any) -> Any:
-    """Replace NaN/inf by None recursively (JSON has no NaN)."""
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_clean(v) for v in obj]
-    return obj
-
-
 def emit_json(obj: Any) -> None:
-    """Print ``obj`` as JSON on stdout (timestamps as ISO 8601, NaN as null)."""
-    sys.stdout.write(json.dumps(_clean(obj), default=_default, indent=2, allow_nan=False) + "\n")
+    """Print ``obj`` as JSON on stdout (:mod:`noxfx.jsonable`: ISO 8601 times, NaN as null)."""
+    from noxfx.jsonable import dumps_pretty
+
+    sys.stdout.write(dumps_pretty(obj) + "\n")
 
 
 def stdout_console() -> Console:
