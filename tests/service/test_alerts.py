@@ -236,3 +236,41 @@ def test_end_to_end_on_the_embedded_replay(receiver: Receiver, tmp_path: Any) ->
         sio.disconnect()
     finally:
         server.stop()
+
+
+def test_a_formula_alert_fires_each_time_its_condition_turns_true(market_app: Any) -> None:
+    """`cross_over(close, sma(close, 20))` on EURUSD 1h, fed the sample's last 300 closed bars
+    as the stream would: one firing per bar where the formula (evaluated on the whole history)
+    turns true, and none elsewhere."""
+    from noxfx.analysis.formula import evaluate
+    from noxfx.stream.events import BarEvent
+
+    client = market_app.test_client()
+    _, tokens = new_user(client)
+    auth = bearer(tokens["access_token"])
+    expr = "cross_over(close, sma(close, 20))"
+    bad = _alert(client, auth, condition={"type": "formula", "timeframe": "1h",
+                                          "expression": "cross_over(close,"})  # fmt: skip
+    assert "column" in assert_problem(bad, 422)["detail"]
+    assert_problem(_alert(client, auth, condition={"type": "formula", "timeframe": "1h"}), 422)
+    made = _alert(client, auth, condition={"type": "formula", "timeframe": "1h",
+                                           "expression": expr}, repeat="every")  # fmt: skip
+    assert made.status_code == 201, made.get_json()
+    alert = made.get_json()
+    rt = market_app.extensions["nox"]
+    listener = AlertListener(rt.settings, Recording(), rt.store)
+    try:
+        bars = rt.store.read("EURUSD", "1h").iloc[-300:]
+        for t, row in bars.iterrows():
+            listener.on_bar_closed(BarEvent("EURUSD", "1h", pd.Timestamp(str(t)), row["open"],
+                                            row["high"], row["low"], row["close"],
+                                            row["volume"], True))  # fmt: skip
+        full = evaluate(expr, rt.store.read("EURUSD", "1h"))
+        turned = (full & ~full.shift(1, fill_value=False)).loc[bars.index]
+        full = full.loc[bars.index]
+        expected = sorted(t.isoformat() for t in full.index[turned.to_numpy()])
+        firings = client.get(f"/api/v1/alerts/{alert['id']}/firings", headers=auth).get_json()
+        got = sorted(f["payload"]["bar_time"] for f in firings)
+        assert got == expected and len(got) >= 3
+    finally:
+        listener.close()

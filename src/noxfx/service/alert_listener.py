@@ -3,7 +3,10 @@
 Where it runs: wherever the stream runs (the ``noxfx stream`` process in server mode, the API
 process in embedded mode), registered in :data:`noxfx.stream.listeners.LISTENER_FACTORIES`.
 
-* Rules live in memory (:class:`noxfx.alerts.engine.PriceCrossEngine`); a background thread
+* Price rules live in memory (:class:`noxfx.alerts.engine.PriceCrossEngine`); formula rules
+  (a condition of the formula language on one symbol and timeframe) are evaluated on each
+  closed bar of that timeframe over the last :data:`FORMULA_BARS` bars and fire when the
+  condition turns true (false on the bar before, true on the bar that closed). A background thread
   reloads them when the ``alerts`` table changed (every ``alerts_refresh_seconds``), so a quote
   never waits for the database.
 * A quote that fires a rule writes, in one transaction, the firing (with an idempotency key:
@@ -22,6 +25,7 @@ import logging
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +37,7 @@ from noxfx.service.alert_models import Alert, AlertDelivery, AlertFiring
 
 if TYPE_CHECKING:
     from noxfx.data.providers.base import Quote
+    from noxfx.data.store import BarStore
     from noxfx.service.settings import ServiceSettings
     from noxfx.stream.events import BarEvent, Emitter
     from noxfx.stream.listeners import ListenerContext
@@ -41,10 +46,47 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 _BATCH = 100
+#: Bars a formula rule is evaluated on at each close (enough for sma(close, 200) and friends).
+FORMULA_BARS = 600
+
+
+@dataclass(frozen=True)
+class FormulaRule:
+    """One active formula alert (ids as strings); ``formula`` is parsed once."""
+
+    alert_id: str
+    user_id: str
+    symbol: str
+    timeframe: str
+    expression: str
+    formula: Any
+    repeat: str
+    cooldown_s: float
+    expires_at: float | None
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _formula_rule(alert: Alert) -> FormulaRule | None:
+    from noxfx.analysis.formula import parse_formula
+    from noxfx.errors import NoxError
+
+    c = alert.condition
+    if c.get("type") != "formula":
+        return None
+    try:
+        parsed = parse_formula(c["expression"])
+    except (NoxError, KeyError):
+        log.warning("alerts: alert %s has an unusable formula; skipped", alert.id)
+        return None
+    return FormulaRule(
+        alert_id=str(alert.id), user_id=str(alert.user_id), symbol=alert.symbol,
+        timeframe=str(c.get("timeframe", "1h")), expression=c["expression"], formula=parsed,
+        repeat=alert.repeat, cooldown_s=float(alert.cooldown_seconds or 0.0),
+        expires_at=alert.expires_at.timestamp() if alert.expires_at else None,
+    )  # fmt: skip
 
 
 def _rule(alert: Alert) -> PriceCrossRule | None:
@@ -63,7 +105,9 @@ def _rule(alert: Alert) -> PriceCrossRule | None:
 class AlertListener:
     """Evaluates alert rules on quotes and delivers their firings (module docstring)."""
 
-    def __init__(self, settings: ServiceSettings, emitter: Emitter) -> None:
+    def __init__(
+        self, settings: ServiceSettings, emitter: Emitter, store: BarStore | None = None
+    ) -> None:
         from noxfx.service.db import make_engine
         from noxfx.service.security.mfa import SecretBox
 
@@ -72,6 +116,10 @@ class AlertListener:
         self.db = make_engine(settings.effective_database_url)
         self.box = SecretBox(settings.resolved_secret_key())
         self.rules = PriceCrossEngine()
+        self.store = store
+        self.formulas: dict[tuple[str, str], list[FormulaRule]] = {}
+        self._formula_fired: dict[str, float] = {}
+        self._formula_spent: set[str] = set()
         self._lock = threading.Lock()
         self._seen: tuple[Any, ...] | None = None
         self._wake = threading.Event()
@@ -90,8 +138,13 @@ class AlertListener:
                 return False
             alerts = s.scalars(select(Alert).where(Alert.status == "active")).all()
             rules = [r for r in (_rule(a) for a in alerts) if r is not None]
+            formulas: dict[tuple[str, str], list[FormulaRule]] = {}
+            for f in (_formula_rule(a) for a in alerts):
+                if f is not None:
+                    formulas.setdefault((f.symbol, f.timeframe), []).append(f)
         with self._lock:
             self.rules.load(rules)
+            self.formulas = formulas
         self._seen = tuple(seen)
         return True
 
@@ -105,35 +158,96 @@ class AlertListener:
             self._wake.set()
 
     def on_bar_closed(self, bar: BarEvent) -> None:
-        return None
+        """Formula rules of the bar's symbol and timeframe, on the bars up to it."""
+        with self._lock:
+            rules = list(self.formulas.get((bar.symbol, bar.timeframe), ()))
+        if not rules or self.store is None:
+            return
+        bars = self._bars_to(bar)
+        if len(bars) < 2:
+            return
+        now = time.time()
+        fired = False
+        for rule in rules:
+            if not self._formula_ready(rule, now):
+                continue
+            from noxfx.analysis.formula import evaluate
+
+            values = evaluate(rule.formula, bars)
+            if not hasattr(values, "iloc") or values.ndim != 1:
+                continue
+            if bool(values.iloc[-1]) and not bool(values.iloc[-2]):
+                self._formula_fired[rule.alert_id] = now
+                if rule.repeat != "every":
+                    self._formula_spent.add(rule.alert_id)
+                self._record_formula(rule, bar)
+                fired = True
+        if fired:
+            self._wake.set()
+
+    def _formula_ready(self, rule: FormulaRule, now: float) -> bool:
+        if rule.alert_id in self._formula_spent:
+            return False
+        if rule.expires_at is not None and now >= rule.expires_at:
+            return False
+        last = self._formula_fired.get(rule.alert_id)
+        return last is None or now - last >= rule.cooldown_s
+
+    def _bars_to(self, bar: BarEvent) -> Any:
+        """The last :data:`FORMULA_BARS` bars up to and including ``bar`` (from the store; the
+        bar itself appended when the stream does not persist)."""
+        import pandas as pd
+
+        from noxfx.errors import InsufficientData
+
+        assert self.store is not None
+        try:
+            frame = self.store.read(bar.symbol, bar.timeframe, end=bar.time).iloc[-FORMULA_BARS:]
+        except InsufficientData:
+            frame = pd.DataFrame(columns=["open", "high", "low", "close", "volume"])
+        if not len(frame) or frame.index[-1] < bar.time:
+            row = pd.DataFrame({"open": [bar.open], "high": [bar.high], "low": [bar.low],
+                                "close": [bar.close], "volume": [bar.volume]},
+                               index=pd.DatetimeIndex([bar.time]))  # fmt: skip
+            frame = pd.concat([frame[row.columns], row]) if len(frame) else row
+        return frame
+
+    def _record_formula(self, rule: FormulaRule, bar: BarEvent) -> None:
+        payload = {"alert_id": rule.alert_id, "symbol": rule.symbol, "type": "formula",
+                   "timeframe": rule.timeframe, "expression": rule.expression,
+                   "bar_time": bar.time.isoformat(), "close": bar.close}  # fmt: skip
+        self._write_firing(rule.alert_id, f"{rule.alert_id}:{bar.time.isoformat()}", payload,
+                           once=rule.repeat != "every")  # fmt: skip
 
     def _record(self, crossing: Crossing, quote: Quote) -> None:
-        """The firing and its outbox rows, in one transaction (idempotent on the key)."""
         rule = crossing.rule
         key = f"{rule.alert_id}:{quote.time.isoformat()}"
+        payload = {
+            "alert_id": rule.alert_id, "symbol": rule.symbol, "type": "price_cross",
+            "level": rule.level, "direction": crossing.direction, "price_field": rule.price,
+            "price": crossing.price, "bid": quote.bid, "ask": quote.ask,
+            "quote_time": quote.time.isoformat(),
+        }  # fmt: skip
+        self._write_firing(rule.alert_id, key, payload, once=rule.repeat == "once")
+
+    def _write_firing(self, alert_id: str, key: str, payload: dict[str, Any], once: bool) -> None:
+        """The firing and its outbox rows, in one transaction (idempotent on the key)."""
         with Session(self.db) as s, s.begin():
-            alert = s.get(Alert, uuid.UUID(rule.alert_id))
+            alert = s.get(Alert, uuid.UUID(alert_id))
             if alert is None or alert.status != "active":
                 return
             if s.scalar(select(AlertFiring.id).where(AlertFiring.idempotency_key == key)):
                 return
-            payload = {
-                "alert_id": rule.alert_id, "symbol": rule.symbol, "level": rule.level,
-                "direction": crossing.direction, "price_field": rule.price,
-                "price": crossing.price, "bid": quote.bid, "ask": quote.ask,
-                "quote_time": quote.time.isoformat(), "message": alert.message,
-                "idempotency_key": key,
-            }  # fmt: skip
+            payload = {**payload, "message": alert.message, "idempotency_key": key}
             firing = AlertFiring(alert_id=alert.id, user_id=alert.user_id, idempotency_key=key,
                                  payload=payload)  # fmt: skip
             s.add(firing)
             s.flush()
             for channel in alert.channels:
                 s.add(AlertDelivery(firing_id=firing.id, channel=channel))
-            if rule.repeat == "once":
+            if once:
                 alert.status = "fired"
-        log.info("alert %s fired: %s %s %s", rule.alert_id, rule.symbol, crossing.direction,
-                 rule.level)  # fmt: skip
+        log.info("alert %s fired (%s)", alert_id, key)
 
     # ------------------------------------------------------------------ the outbox
     def _work(self) -> None:
@@ -227,7 +341,7 @@ def alert_listener(context: ListenerContext) -> AlertListener | None:
             return None
     finally:
         engine.dispose()
-    return AlertListener(settings, context.emitter)
+    return AlertListener(settings, context.emitter, context.store)
 
 
 __all__ = ["MAX_ATTEMPTS", "AlertListener", "alert_listener"]

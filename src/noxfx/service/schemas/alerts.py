@@ -2,16 +2,35 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from apiflask import Schema
 from apiflask.fields import UUID, DateTime, Dict, Float, List, Nested, String
 from apiflask.validators import Length, OneOf, Range
+from marshmallow import ValidationError, validates_schema
+
+from noxfx.timeframes import TIMEFRAMES
 
 
-class PriceCrossIn(Schema):
-    type = String(required=True, validate=OneOf(["price_cross"]))
-    level = Float(required=True, validate=Range(min=1e-6, max=1e7))
+class ConditionIn(Schema):
+    """``price_cross``: ``level`` (and ``direction``, ``price``); ``formula``: ``timeframe`` and
+    ``expression``, a condition of the formula language checked on each closed bar (it fires
+    when the condition turns true)."""
+
+    type = String(required=True, validate=OneOf(["price_cross", "formula"]))
+    level = Float(validate=Range(min=1e-6, max=1e7))
     direction = String(load_default="either", validate=OneOf(["up", "down", "either"]))
     price = String(load_default="mid", validate=OneOf(["bid", "ask", "mid"]))
+    timeframe = String(validate=OneOf(list(TIMEFRAMES)))
+    expression = String(validate=Length(min=1, max=2000),
+                        metadata={"example": "cross_over(rsi(close,14), 30)"})  # fmt: skip
+
+    @validates_schema
+    def _fields_of_the_type(self, data: dict[str, Any], **_: Any) -> None:
+        need = ("level",) if data.get("type") == "price_cross" else ("timeframe", "expression")
+        missing = [f for f in need if data.get(f) is None]
+        if missing:
+            raise ValidationError(f"{data.get('type')} needs {', '.join(missing)}.", missing[0])
 
 
 class AlertIn(Schema):
@@ -19,7 +38,7 @@ class AlertIn(Schema):
 
     symbol = String(required=True, validate=Length(min=3, max=40),
                     metadata={"example": "EURUSD"})  # fmt: skip
-    condition = Nested(PriceCrossIn, required=True)
+    condition = Nested(ConditionIn, required=True)
     channels = List(String(validate=OneOf(["socket", "webhook"])), load_default=["socket"],
                     validate=Length(min=1, max=2))  # fmt: skip
     webhook_url = String(load_default=None, allow_none=True, validate=Length(max=2000))

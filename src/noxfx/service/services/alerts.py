@@ -1,6 +1,6 @@
 """Alert rules for the API: create (the webhook secret shown once), list, get, pause/resume,
 delete, and each rule's firings with every channel's delivery state. Another user's alert is a
-404. Only ``price_cross`` conditions exist in this build."""
+404. Conditions: ``price_cross`` (on quotes) and ``formula`` (on closed bars)."""
 
 from __future__ import annotations
 
@@ -29,9 +29,13 @@ def create_alert(user: User, body: dict[str, Any]) -> tuple[Alert, str | None]:
     """A new active rule and, when it has a webhook, its secret (returned once, stored
     encrypted)."""
     rt = runtime()
-    condition = dict(body["condition"])
-    if condition.get("type") != "price_cross":
-        raise InvalidInput("condition.type: only price_cross is available in this build.")
+    condition = {k: v for k, v in dict(body["condition"]).items() if v is not None}
+    if condition.get("type") == "formula":
+        from noxfx.analysis.formula import parse_formula
+
+        parse_formula(condition["expression"])  # a FormulaError (422) says where it is wrong
+    elif condition.get("type") != "price_cross":
+        raise InvalidInput("condition.type: use price_cross or formula.")
     symbol = get_instrument(body["symbol"]).symbol
     channels = list(dict.fromkeys(body.get("channels") or ["socket"]))
     unknown = [c for c in channels if c not in CHANNELS]
