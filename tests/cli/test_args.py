@@ -28,3 +28,12 @@ def test_risk_size_takes_the_pair_first(tmp_path: Path) -> None:
                   "1.1", "--json", home=home)  # fmt: skip
     assert first.returncode == 0, first.stderr
     assert json.loads(first.stdout) == json.loads(alias.stdout)
+
+
+def test_run_takes_the_pair_first(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    first = noxfx("run", "GBPUSD", "--no-serve", "--json", home=home)
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["plan"]["symbol"] == "GBPUSD"
+    alias = noxfx("run", "--symbol", "GBPUSD", "--no-serve", "--json", home=home)
+    assert json.loads(alias.stdout)["plan"] == json.loads(first.stdout)["plan"]

@@ -61,7 +61,10 @@ def timeframes(json_out: bool = typer.Option(False, "--json", help="Print JSON."
 
 
 def run(
-    symbol: str = typer.Option("EURUSD", "--symbol", "-s", help="Pair to plan."),
+    symbol_arg: str | None = typer.Argument(
+        None, help="Pair to plan (default EURUSD).", show_default=False
+    ),
+    symbol_opt: str | None = typer.Option(None, "--symbol", "-s", help="Alias of the pair."),
     timeframe: str = typer.Option("1h", "--timeframe", "-t", help="Timeframe to plan."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
     serve: bool = typer.Option(
@@ -71,12 +74,15 @@ def run(
 ) -> None:
     """NOX's main job on the embedded defaults: load the bundled sample if needed, print the
     pair's trading plan (analysis, probability, history, sizing), then serve the API."""
+    from noxfx.cli._args import one_symbol
     from noxfx.data.sample import ensure_bootstrapped
     from noxfx.data.store import BarStore
     from noxfx.ml.registry import ModelRegistry
     from noxfx.plans.generator import PlanRequest
     from noxfx.workflows import plan_for
 
+    symbol = one_symbol(symbol_arg or (None if symbol_opt else "EURUSD"), symbol_opt,
+                        "noxfx run EURUSD")  # fmt: skip
     store = BarStore.default()
     loaded = ensure_bootstrapped(store)
     plan = plan_for(store, PlanRequest(symbol=symbol, timeframe=timeframe),
