@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 
@@ -10,7 +12,9 @@ def register(app: typer.Typer) -> None:
 
 
 def stream(
-    source: str = typer.Option("replay", "--source", help="Tick source (replay)."),
+    source: str = typer.Option(
+        "replay", "--source", help="replay (stored history) or oanda (the v20 price stream)."
+    ),
     symbols: str = typer.Option("", "--symbols", help="EURUSD,GBPUSD (default: all stored)."),
     start: str | None = typer.Option(None, "--from", help="Replay from this UTC time."),
     speed: float | None = typer.Option(None, "--speed", help="Market seconds per real second."),
@@ -30,8 +34,8 @@ def stream(
     from noxfx.stream.runner import StreamRunner
     from noxfx.stream.sources import ReplaySource
 
-    if source != "replay":
-        raise InvalidInput(f"Unknown source {source!r}: only replay is available in this build.")
+    if source not in ("replay", "oanda"):
+        raise InvalidInput(f"Unknown source {source!r}: use replay or oanda.")
     settings = get_settings()
     store = BarStore(settings.bars_dir)
     syms = [s for s in (symbols or settings.stream_symbols).split(",") if s.strip()]
@@ -52,7 +56,17 @@ def stream(
     begin = pd.Timestamp(start, tz="UTC") if start else None
     if resume is not None:
         begin = resume - pd.Timedelta(days=1)  # the runner skips ticks before the resume point
-    src = ReplaySource(store, syms, start=begin, speed=speed or settings.stream_speed)
+    src: Any
+    if source == "oanda":
+        from noxfx.data.providers.oanda import OandaProvider
+        from noxfx.data.providers.registry import Registry
+        from noxfx.stream.live_sources import ProviderStreamSource
+
+        oanda = Registry(store=store).create("oanda")
+        assert isinstance(oanda, OandaProvider)
+        src = ProviderStreamSource(oanda.stream_with_heartbeats, syms)
+    else:
+        src = ReplaySource(store, syms, start=begin, speed=speed or settings.stream_speed)
     try:
         stats = runner.run(src)
     except KeyboardInterrupt:

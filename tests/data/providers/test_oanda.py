@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import requests
 import responses
+import urllib3
 
 from noxfx.data.providers.base import (
     MalformedPayload,
@@ -246,12 +247,19 @@ def test_fetch_stores_oanda_bars_with_provenance(
 def test_a_stream_cut_mid_way_is_a_provider_error(registry: Registry) -> None:
     first = fixture_path("oanda/stream.jsonl").read_bytes().splitlines()[0]
 
-    class CutResponse:  # what requests gives when the connection resets mid-stream
-        closed = False
+    class CutRaw:  # what urllib3 gives when the connection resets mid-stream
+        def __init__(self) -> None:
+            self.sent = False
 
-        def iter_lines(self):  # type: ignore[no-untyped-def]
-            yield first
-            raise requests.exceptions.ChunkedEncodingError("connection reset")
+        def read1(self, _amt: int, decode_content: bool = True) -> bytes:
+            if not self.sent:
+                self.sent = True
+                return first + b"\n"
+            raise urllib3.exceptions.ProtocolError("connection reset")
+
+    class CutResponse:
+        closed = False
+        raw = CutRaw()
 
         def close(self) -> None:
             self.closed = True

@@ -85,6 +85,7 @@ class OandaProvider(Provider):
         account_id: str | None = None,
         page_size: int = MAX_CANDLES,
         cache_ttl_s: float = 300.0,
+        stream_url: str | None = None,
     ) -> None:
         if environment not in API_HOSTS:
             raise NotConfigured(
@@ -96,6 +97,7 @@ class OandaProvider(Provider):
         self.account_id = account_id
         self.page_size = max(1, min(page_size, MAX_CANDLES))
         self.cache_ttl_s = cache_ttl_s
+        self.stream_url = (stream_url or STREAM_HOSTS[environment]).rstrip("/")
 
     @property
     def api(self) -> str:
@@ -212,8 +214,14 @@ class OandaProvider(Provider):
     def stream(self, symbols: Sequence[str]) -> Iterator[Tick]:
         """Open the pricing stream now (errors surface here) and yield its ticks; heartbeats
         are skipped. Ends when the server closes the connection (no automatic reconnect)."""
+        return (t for t in self.stream_with_heartbeats(symbols) if t is not None)
+
+    def stream_with_heartbeats(self, symbols: Sequence[str]) -> Iterator[Tick | None]:
+        """:meth:`stream` with None for each heartbeat line. A silent connection ends with
+        ProviderUnavailable after the client's read timeout
+        (:class:`noxfx.stream.live_sources.ProviderStreamSource` reconnects)."""
         insts = [self.instrument(s) for s in symbols]
-        url = f"{STREAM_HOSTS[self.environment]}/v3/accounts/{self._account()}/pricing/stream"
+        url = f"{self.stream_url}/v3/accounts/{self._account()}/pricing/stream"
         params = {"instruments": ",".join(self._map_symbol(i) for i in insts)}
         resp = self.client.open_stream(url, params, headers=self._headers())
         if resp.status_code != 200:
@@ -222,19 +230,37 @@ class OandaProvider(Provider):
             raise self._error(HttpResult(resp.status_code, content, url), None)
         return self._ticks(resp)
 
-    def _ticks(self, resp: Any) -> Iterator[Tick]:
+    def _ticks(self, resp: Any) -> Iterator[Tick | None]:
         import requests
+        import urllib3
 
         try:
-            for line in resp.iter_lines():
+            for line in _lines_as_they_arrive(resp):
                 tick = parse_stream_line(line, self.name)
-                if tick is not None:
-                    yield tick
-        except requests.RequestException as exc:  # read timeout / reset mid-stream
+                if tick is not None or line.strip():
+                    yield tick  # None: a heartbeat
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+            # a read timeout (a silent stream) or a reset mid-stream
             raise ProviderUnavailable(f"price stream interrupted ({exc.__class__.__name__})",
                                       provider=self.name) from exc  # fmt: skip
         finally:
             resp.close()
+
+
+def _lines_as_they_arrive(resp: Any) -> Iterator[bytes]:
+    """The response's lines the moment each one is complete. ``requests``' ``iter_lines`` reads
+    fixed-size chunks (or until EOF), which holds a heartbeat or a price back until more bytes
+    come; urllib3's ``read1`` returns what has arrived."""
+    pending = b""
+    while True:
+        data = resp.raw.read1(65536, decode_content=True)
+        if not data:
+            if pending:
+                yield pending
+            return
+        pending += data
+        *lines, pending = pending.split(b"\n")
+        yield from lines
 
 
 def _rfc3339(ts: pd.Timestamp) -> str:

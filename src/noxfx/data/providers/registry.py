@@ -134,7 +134,7 @@ class Registry:
             s = self.settings
             return OandaProvider(self.client(key), token=s.secret("oanda_token"),
                                  environment=s.oanda_env, account_id=s.oanda_account,
-                                 cache_ttl_s=ttl)  # fmt: skip
+                                 cache_ttl_s=ttl, stream_url=s.oanda_stream_url)  # fmt: skip
         if key == "yahoo":
             from noxfx.data.providers.yahoo import YahooProvider
 

@@ -43,6 +43,11 @@ class ProviderSettings(BaseSettings):
         default="practice", description="OANDA environment: practice or live."
     )
     oanda_account: str | None = Field(default=None, description="OANDA account id.")
+    oanda_stream_url: str | None = Field(
+        default=None,
+        description="Pricing-stream host (default: OANDA's for NOX_OANDA_ENV; tests and "
+        "staging point it at a local server).",
+    )
     alphavantage_key: SecretStr | None = Field(default=None, description="Alpha Vantage key.")
     provider_chain: str = Field(
         default="oanda,dukascopy,yahoo", description="Fallback chain for history (comma list)."
