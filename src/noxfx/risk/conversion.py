@@ -26,25 +26,13 @@ if TYPE_CHECKING:
 
 
 def conversion_rate(source: str, target: str, prices: Mapping[str, float]) -> float:
-    """Units of ``target`` currency per one unit of ``source`` currency."""
-    source, target = source.upper(), target.upper()
-    if source == target:
-        return 1.0
-    direct = prices.get(source + target)
-    if direct:
-        return float(direct)
-    inverse = prices.get(target + source)
-    if inverse:
-        return 1.0 / float(inverse)
-    if "USD" not in (source, target):
-        try:
-            return conversion_rate(source, "USD", prices) * conversion_rate("USD", target, prices)
-        except InsufficientData:
-            pass
-    raise InsufficientData(
-        f"Cannot convert {source} to {target}: no price for {source}{target}, {target}{source} "
-        f"or a route through USD."
-    )
+    """Units of ``target`` currency per one unit of ``source`` currency (the route of
+    :func:`conversion_legs` over the pairs with a price)."""
+    priced = {symbol for symbol, price in prices.items() if price}
+    rate = 1.0
+    for symbol, invert in conversion_legs(source, target, priced):
+        rate *= 1.0 / float(prices[symbol]) if invert else float(prices[symbol])
+    return rate
 
 
 def quote_to_account(inst: Instrument, account: str, prices: Mapping[str, float]) -> float:
@@ -88,8 +76,9 @@ def margin_required(
 
 def conversion_legs(source: str, target: str, available: set[str]) -> list[tuple[str, bool]]:
     """The pairs (and whether to invert each) whose product converts ``source`` into
-    ``target``, by :func:`conversion_rate`'s route: direct, inverse, else through USD; raises
-    :class:`InsufficientData` naming the pairs that would do."""
+    ``target`` among the ``available`` pairs: the direct pair, else its inverse, else through
+    USD; raises :class:`InsufficientData` naming the pairs that would do. The one route both
+    :func:`conversion_rate` (prices at one time) and :func:`rate_series` (per bar) follow."""
     source, target = source.upper(), target.upper()
     if source == target:
         return []

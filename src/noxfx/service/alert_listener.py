@@ -36,6 +36,8 @@ from noxfx.alerts.engine import Crossing, PriceCrossEngine, PriceCrossRule
 from noxfx.service.alert_models import Alert, AlertDelivery, AlertFiring
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
     from noxfx.data.providers.base import Quote
     from noxfx.data.store import BarStore
     from noxfx.service.settings import ServiceSettings
@@ -106,14 +108,15 @@ class AlertListener:
     """Evaluates alert rules on quotes and delivers their firings (module docstring)."""
 
     def __init__(
-        self, settings: ServiceSettings, emitter: Emitter, store: BarStore | None = None
-    ) -> None:
+        self, settings: ServiceSettings, emitter: Emitter, store: BarStore | None = None,
+        db: Engine | None = None,
+    ) -> None:  # fmt: skip
         from noxfx.service.db import make_engine
         from noxfx.service.security.mfa import SecretBox
 
         self.settings = settings
         self.emitter = emitter
-        self.db = make_engine(settings.effective_database_url)
+        self.db = db if db is not None else make_engine(settings.effective_database_url)
         self.box = SecretBox(settings.resolved_secret_key())
         self.rules = PriceCrossEngine()
         self.store = store
@@ -166,13 +169,13 @@ class AlertListener:
         bars = self._bars_to(bar)
         if len(bars) < 2:
             return
+        from noxfx.analysis.formula import evaluate
+
         now = time.time()
         fired = False
         for rule in rules:
             if not self._formula_ready(rule, now):
                 continue
-            from noxfx.analysis.formula import evaluate
-
             values = evaluate(rule.formula, bars)
             if not hasattr(values, "iloc") or values.ndim != 1:
                 continue
@@ -335,13 +338,11 @@ def alert_listener(context: ListenerContext) -> AlertListener | None:
     if not isinstance(settings, ServiceSettings):
         settings = ServiceSettings()
     engine = make_engine(settings.effective_database_url)
-    try:
-        if not inspect(engine).has_table("alerts"):
-            log.warning("alerts: no alerts table (run `noxfx db upgrade`); alerts are off")
-            return None
-    finally:
+    if not inspect(engine).has_table("alerts"):
+        log.warning("alerts: no alerts table (run `noxfx db upgrade`); alerts are off")
         engine.dispose()
-    return AlertListener(settings, context.emitter, context.store)
+        return None
+    return AlertListener(settings, context.emitter, context.store, db=engine)
 
 
 __all__ = ["MAX_ATTEMPTS", "AlertListener", "alert_listener"]

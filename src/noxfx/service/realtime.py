@@ -147,11 +147,11 @@ class Realtime:
         limit = self.settings.ws_max_queue
         with self._sessions_lock:
             sids = list(self._sessions)
-        dropped = [sid for sid in sids if self.queued(sid) > limit]
+        queued = {sid: self.queued(sid) for sid in sids}
+        dropped = [sid for sid, n in queued.items() if n > limit]
         for sid in dropped:
-            log.warning("realtime: dropping slow client %s (%d packets queued)", sid,
-                        self.queued(sid))  # fmt: skip
-            self.sio.emit("slow_consumer", {"queued": self.queued(sid), "limit": limit}, to=sid,
+            log.warning("realtime: dropping slow client %s (%d packets queued)", sid, queued[sid])
+            self.sio.emit("slow_consumer", {"queued": queued[sid], "limit": limit}, to=sid,
                           ignore_queue=True)  # fmt: skip
             self.sio.disconnect(sid, ignore_queue=True)
         return dropped
@@ -167,7 +167,7 @@ class Realtime:
         import socketio
 
         token = auth.get("token") if isinstance(auth, dict) else None
-        user_id, expires, reason = self._verify(token)
+        user_id, reason = self._verify(token)
         if user_id is None:
             raise socketio.exceptions.ConnectionRefusedError(reason)
         with self._sessions_lock:
@@ -177,8 +177,7 @@ class Realtime:
                     f"At most {self.settings.ws_max_connections_per_user} live connections per "
                     "user: close another one."
                 )
-            self._sessions[sid] = {"user_id": user_id, "token": token, "expires": expires,
-                                   "subs": set()}  # fmt: skip
+            self._sessions[sid] = {"user_id": user_id, "token": token, "subs": set()}
         self.sio.enter_room(sid, f"user_{user_id}")
         return True
 
@@ -242,24 +241,20 @@ class Realtime:
         return symbol, timeframe
 
     # ------------------------------------------------------------------ tokens
-    def _verify(self, token: Any) -> tuple[uuid.UUID | None, pd.Timestamp | None, str]:
-        """(user id, token expiry, refusal reason) with the REST API's own checks."""
+    def _verify(self, token: Any) -> tuple[uuid.UUID | None, str]:
+        """(user id, refusal reason) with the REST API's own checks (signature, expiry, token
+        version, live session)."""
         from flask import g
 
         from noxfx.service.auth import token_auth
-        from noxfx.service.security.tokens import TokenError
 
         if not isinstance(token, str) or not token:
-            return None, None, "Send an access token: connect with auth {token: <access token>}."
+            return None, "Send an access token: connect with auth {token: <access token>}."
         with self.app.app_context():
             user = token_auth.verify_token_callback(token)
             if user is None:
-                return None, None, str(getattr(g, "auth_error", "Invalid token."))
-            try:
-                claims = self.app.extensions["nox"].tokens.verify_access(token)
-            except TokenError as exc:
-                return None, None, exc.reason
-            return user.id, pd.Timestamp(claims.expires_at), ""
+                return None, str(getattr(g, "auth_error", "Invalid token."))
+            return user.id, ""
 
     def _check_tokens(self) -> None:
         """Disconnect connections whose token expired or was revoked since they connected."""
@@ -267,7 +262,7 @@ class Realtime:
             with self._sessions_lock:
                 sessions = list(self._sessions.items())
             for sid, session in sessions:
-                user_id, _, reason = self._verify(session["token"])
+                user_id, reason = self._verify(session["token"])
                 if user_id is None:
                     self.sio.emit("auth_expired", {"reason": reason}, to=sid, ignore_queue=True)
                     self.sio.disconnect(sid, ignore_queue=True)
