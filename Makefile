@@ -59,6 +59,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_analysis.py
 	$(BIN)/python benchmarks/bench_backtest.py
 	$(BIN)/python benchmarks/bench_optimize.py
+	$(BIN)/python benchmarks/bench_alerts.py
+	$(BIN)/python benchmarks/bench_ws.py --clients 1000
 	$(BIN)/python benchmarks/bench_plan.py
 	$(BIN)/python benchmarks/bench_ml.py
 	$(BIN)/python benchmarks/bench_api.py
